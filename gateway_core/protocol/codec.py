@@ -157,8 +157,7 @@ def _classify(exc: ValidationError, what: Literal["type", "command"]) -> _Classi
         tag = ctx.get("tag", "?")
         return _Classified("unknown_type", f"unknown {what} {tag!r}")
     details = "; ".join(
-        f"{'.'.join(str(p) for p in e['loc'][1:]) or '(message)'}: {e['msg']}"
-        for e in errors[:5]
+        f"{'.'.join(str(p) for p in e['loc'][1:]) or '(message)'}: {e['msg']}" for e in errors[:5]
     )
     return _Classified("invalid_message", f"schema violation: {details}")
 

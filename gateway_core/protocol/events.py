@@ -103,6 +103,9 @@ class HelloData(WireModel):
     protocol_version: int = Field(ge=1)
     trade_allowed: bool | None = None
     dll_allowed: bool | None = None
+    heartbeat_interval_ms: int | None = Field(
+        default=None, ge=100, le=600_000, description="How often this EA sends heartbeats"
+    )
 
 
 class Hello(_Event):

@@ -1,0 +1,37 @@
+"""Settings of one running gateway; the CLI and the desktop app fill them in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DEFAULT_PORT = 8090
+DEFAULT_HOST = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    per_second: float
+    burst: int
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    token: str
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    max_frame_bytes: int = 1 << 20
+    max_connections: int = 256
+    agent_rate: RateLimit = RateLimit(per_second=5_000, burst=10_000)
+    client_rate: RateLimit = RateLimit(per_second=200, burst=400)
+    heartbeat_interval: float = 5.0
+    trade_timeout: float = 30.0
+    query_timeout: float = 10.0
+    client_queue: int = 50_000
+    """Messages a /commands client may fall behind before it is dropped as too slow."""
+    supervise_every: float = 0.25
+
+    def __post_init__(self) -> None:
+        if len(self.token) < 16:
+            raise ValueError("the local token must be at least 16 characters")
+        if not 0 <= self.port <= 65535:
+            raise ValueError(f"port {self.port} is out of range")
