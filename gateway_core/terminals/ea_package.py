@@ -1,0 +1,144 @@
+"""Our EA's files as shipped with the app, and the version they carry.
+
+The files live in the repository at ``ea/MQL4/`` laid out exactly as they go into a terminal's
+``MQL4/`` folder. Packaging maps that folder to the resource package ``gateway_core.ea_files`` so a
+wheel or a PyInstaller build carries them; ``importlib.resources`` finds them there. Running from a
+source checkout without an install, we fall back to ``<repo>/ea/MQL4``. Tests pass their own folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.resources
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib.abc import Traversable
+from pathlib import Path
+
+__all__ = [
+    "EA_MAIN_FILE",
+    "EA_NAME",
+    "RESOURCE_PACKAGE",
+    "EaFile",
+    "EaPackage",
+    "EaPackageError",
+    "decode_mql_source",
+    "default_package_root",
+    "load_ea_package",
+    "parse_ea_version",
+]
+
+logger = logging.getLogger(__name__)
+
+EA_NAME = "MT4Companion"
+# Relative to the MQL4 folder; "/" separated on every platform.
+EA_MAIN_FILE = f"Experts/{EA_NAME}.mq4"
+RESOURCE_PACKAGE = "gateway_core.ea_files"
+
+_DEFINE_RE = re.compile(r'^\s*#define\s+COMPANION_EA_VERSION\s+"([^"\r\n]+)"', re.MULTILINE)
+_PROPERTY_RE = re.compile(r'^\s*#property\s+version\s+"([^"\r\n]+)"', re.MULTILINE)
+# Packaging artefacts that may sit next to the EA files in a resource package but are not EA files.
+_SKIP_NAMES = {"__init__.py", "__pycache__", "py.typed"}
+_SKIP_SUFFIXES = (".pyc", ".pyo")
+
+
+class EaPackageError(RuntimeError):
+    """The EA files cannot be found or are incomplete."""
+
+
+@dataclass(frozen=True)
+class EaFile:
+    """One file of the EA: where it goes under ``MQL4/`` and its exact bytes."""
+
+    relative_path: str
+    data: bytes
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+@dataclass(frozen=True)
+class EaPackage:
+    """The complete set of EA files to install, and the version they declare."""
+
+    files: tuple[EaFile, ...]
+    version: str | None
+    source: str
+
+    def relative_paths(self) -> tuple[str, ...]:
+        return tuple(f.relative_path for f in self.files)
+
+
+def parse_ea_version(source_text: str) -> str | None:
+    """The EA version in the .mq4 text: ``COMPANION_EA_VERSION``, else ``#property version``.
+
+    The #define carries the full X.Y.Z; ``#property version`` is limited by MQL4 to X.YY and is only
+    a fallback for files that lack the define.
+    """
+    match = _DEFINE_RE.search(source_text) or _PROPERTY_RE.search(source_text)
+    return match.group(1).strip() if match else None
+
+
+def decode_mql_source(data: bytes) -> str:
+    """Decode an .mq4/.mqh file: MetaEditor saves UTF-16LE with a BOM when the text is not ASCII."""
+    if data.startswith(b"\xff\xfe"):
+        return data[2:].decode("utf-16-le", errors="replace")
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace")
+    return data.decode("utf-8", errors="replace")
+
+
+def _source_checkout_root() -> Path:
+    # gateway_core/terminals/ea_package.py -> repository root is three levels up.
+    return Path(__file__).resolve().parents[2] / "ea" / "MQL4"
+
+
+def default_package_root() -> Traversable:
+    """Where the shipped EA files are: the resource package, else the source checkout."""
+    try:
+        root = importlib.resources.files(RESOURCE_PACKAGE)
+        if root.joinpath(*EA_MAIN_FILE.split("/")).is_file():
+            return root
+        logger.debug("resource package %s has no %s", RESOURCE_PACKAGE, EA_MAIN_FILE)
+    except (ModuleNotFoundError, TypeError) as exc:
+        logger.debug("resource package %s not available: %s", RESOURCE_PACKAGE, exc)
+    checkout = _source_checkout_root()
+    if (checkout / EA_MAIN_FILE).is_file():
+        return checkout
+    raise EaPackageError(
+        f"the EA files are not part of this installation ({RESOURCE_PACKAGE} is missing and "
+        f"{checkout} does not hold {EA_MAIN_FILE})"
+    )
+
+
+def _walk(node: Traversable, prefix: str) -> Iterator[tuple[str, Traversable]]:
+    for child in sorted(node.iterdir(), key=lambda c: c.name):
+        name = child.name
+        if name in _SKIP_NAMES or name.startswith(".") or name.endswith(_SKIP_SUFFIXES):
+            continue
+        relative = f"{prefix}{name}"
+        if child.is_dir():
+            yield from _walk(child, relative + "/")
+        elif child.is_file():
+            yield relative, child
+
+
+def load_ea_package(root: Traversable | Path | None = None) -> EaPackage:
+    """Read every EA file under ``root`` (default: :func:`default_package_root`).
+
+    Raises :class:`EaPackageError` when the main ``.mq4`` is missing: installing a package without
+    it would leave the trader with include files and nothing to attach to a chart.
+    """
+    base: Traversable = default_package_root() if root is None else root
+    try:
+        files = tuple(EaFile(rel, node.read_bytes()) for rel, node in _walk(base, ""))
+    except OSError as exc:
+        raise EaPackageError(f"cannot read the EA files in {base}: {exc}") from exc
+    main = next((f for f in files if f.relative_path == EA_MAIN_FILE), None)
+    if main is None:
+        raise EaPackageError(f"the EA files in {base} do not include {EA_MAIN_FILE}")
+    version = parse_ea_version(decode_mql_source(main.data))
+    return EaPackage(files=files, version=version, source=str(base))
