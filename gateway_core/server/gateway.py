@@ -168,6 +168,9 @@ class Gateway:
 
     def _process_request(self, ws: ServerConnection, request: Request) -> Response | None:
         h = request.headers
+        for name in ("Origin", "Host", "Authorization"):
+            if len(h.get_all(name)) > 1:
+                return ws.respond(HTTPStatus.BAD_REQUEST, f"more than one {name} header\n")
         verdict = check_request(
             request.path,
             origin=h.get("Origin"),
@@ -303,10 +306,10 @@ class Gateway:
         self._publish(GatewayOutput("event", agent_id, msg, _stamp(raw, agent_id, msg.agent_id)))
 
     def _on_reply(self, agent_id: str, reply: Reply, text: str) -> None:
-        res = self.tracker.resolve(agent_id, reply)
+        stamped = reply if reply.agent_id else reply.model_copy(update={"agent_id": agent_id})
+        res = self.tracker.resolve(agent_id, stamped)
         if res.unexpected:
             return
-        stamped = reply if reply.agent_id else reply.model_copy(update={"agent_id": agent_id})
         out = GatewayOutput("reply", agent_id, stamped, text)
         for origin in res.waiters:
             self._deliver_in_process(origin, stamped)
