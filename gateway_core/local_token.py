@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .paths import config_dir
 
-TOKEN_FILE_NAME = "local-token"
+TOKEN_FILE_NAME = "local-token"  # noqa: S105 - a file name, not a secret
 MIN_TOKEN_LENGTH = 16
 
 

@@ -87,7 +87,7 @@ async def test_unknown_path_and_bad_agent_id(gw: Running) -> None:
 def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict]:
     req = urllib.request.Request(url, headers=headers or {})
     try:
-        with urllib.request.urlopen(req, timeout=5) as resp:  # noqa: S310 - loopback only
+        with urllib.request.urlopen(req, timeout=5) as resp:
             return resp.status, json.loads(resp.read())
     except urllib.error.HTTPError as err:
         return err.code, {}
