@@ -21,8 +21,9 @@ ORIGIN_FILE = "origin.txt"
 # A real origin.txt is one short line; anything much bigger is not one, and reading it whole
 # would let a junk file waste memory.
 _MAX_ORIGIN_BYTES = 16 * 1024
-# A drive path (C:\...) or a UNC path (\\server\share...).
-_WINDOWS_PATH_RE = re.compile(r"^(?:[A-Za-z]:[\\/]|\\\\[^\\/]+[\\/])")
+# A drive path (C:\...), a UNC path (\\server\share...), or an absolute POSIX path (written by
+# hand-made setups and by tests that lay out a Windows profile on a POSIX disk).
+_PATH_RE = re.compile(r"^(?:[A-Za-z]:[\\/]|\\\\[^\\/]+[\\/]|/[^/])")
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ def decode_origin(raw: bytes) -> OriginInfo:
     if not lines:
         return OriginInfo(None, encoding, "origin.txt is empty")
     path_text = lines[0]
-    if any(ord(ch) < 32 for ch in path_text) or not _WINDOWS_PATH_RE.match(path_text):
+    if any(ord(ch) < 32 for ch in path_text) or not _PATH_RE.match(path_text):
         return OriginInfo(None, encoding, "origin.txt does not hold an installation path")
     return OriginInfo(path_text, encoding, None)
 
