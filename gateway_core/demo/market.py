@@ -117,6 +117,8 @@ class Market:
         # Not every symbol ticks on every step: real feeds are uneven, and it keeps the
         # quote stream from looking like a metronome.
         self._tick_probability = tick_probability
+        self.frozen = False
+        """Stop the walk: prices change only through `set_bid()` (tests, screenshots)."""
         self._bid: dict[str, float] = {}
         self._spread: dict[str, int] = {}
         for spec in symbols:
@@ -147,7 +149,7 @@ class Market:
 
     def step(self, dt: float) -> list[str]:
         """Advance the walk by `dt` seconds; returns the symbols whose price changed."""
-        if dt <= 0:
+        if dt <= 0 or self.frozen:
             return []
         changed: list[str] = []
         sqrt_dt = math.sqrt(dt)
