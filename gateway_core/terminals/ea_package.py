@@ -11,8 +11,9 @@ from __future__ import annotations
 import hashlib
 import importlib.resources
 import logging
+import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib.abc import Traversable
 from pathlib import Path
@@ -20,6 +21,7 @@ from pathlib import Path
 __all__ = [
     "EA_MAIN_FILE",
     "EA_NAME",
+    "EA_SOURCE_ENV",
     "RESOURCE_PACKAGE",
     "EaFile",
     "EaPackage",
@@ -36,6 +38,7 @@ EA_NAME = "MT4Companion"
 # Relative to the MQL4 folder; "/" separated on every platform.
 EA_MAIN_FILE = f"Experts/{EA_NAME}.mq4"
 RESOURCE_PACKAGE = "gateway_core.ea_files"
+EA_SOURCE_ENV = "MT4_COMPANION_EA_SOURCE"
 
 _DEFINE_RE = re.compile(r'^\s*#define\s+COMPANION_EA_VERSION\s+"([^"\r\n]+)"', re.MULTILINE)
 _PROPERTY_RE = re.compile(r'^\s*#property\s+version\s+"([^"\r\n]+)"', re.MULTILINE)
@@ -96,8 +99,19 @@ def _source_checkout_root() -> Path:
     return Path(__file__).resolve().parents[2] / "ea" / "MQL4"
 
 
-def default_package_root() -> Traversable:
-    """Where the shipped EA files are: the resource package, else the source checkout."""
+def default_package_root(environ: Mapping[str, str] | None = None) -> Traversable:
+    """Where the shipped EA files are.
+
+    In order: the folder named by ``$MT4_COMPANION_EA_SOURCE`` (an EA build being tested, and the
+    CLI tests), the ``gateway_core.ea_files`` resource package, the source checkout's ``ea/MQL4``.
+    """
+    env = os.environ if environ is None else environ
+    override = env.get(EA_SOURCE_ENV)
+    if override:
+        folder = Path(override).expanduser()
+        if not (folder / EA_MAIN_FILE).is_file():
+            raise EaPackageError(f"{EA_SOURCE_ENV}={override} does not hold {EA_MAIN_FILE}")
+        return folder
     try:
         root = importlib.resources.files(RESOURCE_PACKAGE)
         if root.joinpath(*EA_MAIN_FILE.split("/")).is_file():
