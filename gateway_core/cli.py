@@ -79,8 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--demo", type=_count, default=0, metavar="N",
                        help="also run N simulated MT4 terminals (no MT4 needed)")
     serve.add_argument("--demo-seed", type=int, default=None, help=argparse.SUPPRESS)
-    serve.add_argument("--demo-manual-rate", type=float, default=None,
-                       help="demo: pretend manual trades per minute per terminal")
+    serve.add_argument("--demo-manual-rate", type=float, default=3.0, metavar="PER_MINUTE",
+                       help="demo: pretend manual trades per minute per terminal (default 3; "
+                       "0 turns the pretend trader off)")
     serve.add_argument("--heartbeat-interval", type=_positive, default=5.0,
                        help="seconds between EA heartbeats; stale after 3 missed (default 5)")
     serve.add_argument("--trade-timeout", type=_positive, default=30.0,
@@ -163,9 +164,19 @@ async def _serve(args: argparse.Namespace) -> int:
 
     demo_task: asyncio.Task[None] | None = None
     if args.demo:
-        from .demo.cli_support import run_demo
+        from .demo.runner import run_demo_terminals
 
-        demo_task = asyncio.create_task(run_demo(f"ws://{host}:{port}", token, args, stop))
+        demo_task = asyncio.create_task(
+            run_demo_terminals(
+                f"ws://{host}:{port}",
+                token,
+                args.demo,
+                seed=args.demo_seed,
+                manual_trade_rate=args.demo_manual_rate / 60.0,
+                heartbeat_interval=args.heartbeat_interval,
+                stop=stop,
+            )
+        )
     try:
         await stop.wait()
     finally:
