@@ -215,7 +215,10 @@ class DemoTerminal:
         if now >= self._next_account:
             self._account_update(force_throttled=True)
         if now >= self._next_heartbeat:
-            self._next_heartbeat = now + self.config.heartbeat_interval
+            # On a fixed grid, so a late poll does not stretch every later interval.
+            self._next_heartbeat += self.config.heartbeat_interval
+            if self._next_heartbeat <= now:
+                self._next_heartbeat = now + self.config.heartbeat_interval
             if self.connected:
                 self._outbox.append(
                     Heartbeat(type="heartbeat", timestamp=self._clock.now(), agent_id=self.agent_id)
