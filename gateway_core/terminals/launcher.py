@@ -207,7 +207,13 @@ def launch_terminal(
     platform: str | None = None,
     which: Callable[[str], str | None] = shutil.which,
 ) -> LaunchResult:
-    """Write the start-up files and start the terminal with our EA on a chart."""
+    """Write the start-up files and start the terminal with our EA on a chart.
+
+    Raises :class:`LaunchError` for a bad symbol, period or input before anything else happens;
+    every other obstacle comes back as a result with ``started=False`` and a sentence.
+    """
+    render_startup_config(symbol=symbol, period=period)
+    render_preset(inputs)
     plat = sys.platform if platform is None else platform
     start = _default_starter if starter is None else starter
     if not terminal.supported:
