@@ -15,6 +15,7 @@ import logging
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
@@ -93,11 +94,16 @@ class TerminalLink:
         """Sessions established so far (a reconnect makes it 2)."""
         self.connected = asyncio.Event()
         self.last_error: str | None = None
+        self._stopping = asyncio.Event()
+
+    def request_stop(self) -> None:
+        """Finish cleanly: close the connection with 1000 and end `run()`."""
+        self._stopping.set()
 
     async def run(self) -> None:
-        """Connect, serve, reconnect; returns only when cancelled."""
+        """Connect, serve, reconnect; returns after `request_stop()` (or when cancelled)."""
         agent = self.terminal.agent_id
-        while True:
+        while not self._stopping.is_set():
             try:
                 async with open_connection(self.url, self._token) as ws:
                     self.connections += 1
@@ -110,32 +116,49 @@ class TerminalLink:
             finally:
                 self.connected.clear()
                 self.terminal.disconnect()
+            if self._stopping.is_set():
+                break
             delay = self._backoff.next_delay()
             log.info("%s: disconnected (%s); retrying in %.2fs", agent, self.last_error, delay)
-            await asyncio.sleep(delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), delay)
+        log.info("%s: stopped", agent)
 
     async def _session(self, ws: ClientConnection) -> None:
+        """Until the connection drops (raises) or a stop is requested (returns)."""
         terminal = self.terminal
         terminal.connect()
         await self._flush(ws)
         self.connected.set()
-        receiving: asyncio.Task[str | bytes] | None = None
+        # recv() stays pending across loop turns (cancelling it each time is wasted work);
+        # the stop event is awaited alongside so a stop leaves through the normal path and
+        # the connection closes with 1000 rather than 1011.
+        receiving: asyncio.Future[str | bytes] | None = None
+        stopping = asyncio.ensure_future(self._stopping.wait())
         try:
             while True:
                 if receiving is None:
                     receiving = asyncio.ensure_future(ws.recv())
-                done, _ = await asyncio.wait({receiving}, timeout=terminal.seconds_until_due())
-                if done:
+                waiting: set[asyncio.Future[Any]] = {receiving, stopping}
+                done, _ = await asyncio.wait(
+                    waiting,
+                    timeout=terminal.seconds_until_due(),
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                if stopping in done:
+                    return
+                if receiving in done:
                     raw = receiving.result()  # ConnectionClosed ends the session
                     receiving = None
                     terminal.receive_text(raw)
                 terminal.poll()
                 await self._flush(ws)
         finally:
-            if receiving is not None and not receiving.done():
-                receiving.cancel()
-                with contextlib.suppress(asyncio.CancelledError, WebSocketException):
-                    await receiving
+            for pending in (receiving, stopping):
+                if pending is not None and not pending.done():
+                    pending.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, WebSocketException):
+                        await pending
 
     async def _flush(self, ws: ClientConnection) -> None:
         for frame in self.terminal.data_to_send():
@@ -212,10 +235,16 @@ class DemoFleet:
         for agent in agents or self.agent_ids:
             await self.links[agent].connected.wait()
 
-    async def stop(self) -> None:
-        """Close every connection (cleanly, with a close frame) and end the tasks."""
+    async def stop(self, grace: float = 5.0) -> None:
+        """Close every connection cleanly (code 1000) and end the tasks; whatever is still
+        busy after `grace` seconds (say, a handshake to a dead host) is cancelled."""
         tasks, self._tasks = self._tasks, []
-        for task in tasks:
+        if not tasks:
+            return
+        for link in self.links.values():
+            link.request_stop()
+        _, late = await asyncio.wait(tasks, timeout=grace)
+        for task in late:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 

@@ -1,0 +1,213 @@
+"""Demo terminals over real loopback WebSockets against a minimal stand-in gateway."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from http import HTTPStatus
+
+import pytest
+import pytest_asyncio
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.http11 import Request, Response
+
+from gateway_core.demo.runner import (
+    Backoff,
+    DemoFleet,
+    agent_ids,
+    agent_url,
+    run_demo_terminals,
+)
+from gateway_core.protocol import AgentMessage, parse_agent_message
+
+TOKEN = "s3cret-token"
+TIMEOUT = 10.0
+
+
+@dataclass
+class Session:
+    ws: ServerConnection
+    inbox: asyncio.Queue[AgentMessage] = field(default_factory=asyncio.Queue)
+    closed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def path(self) -> str:
+        assert self.ws.request is not None
+        return self.ws.request.path
+
+    async def next_of(self, kind: str) -> AgentMessage:
+        """The next message of this type (earlier ones of other types are skipped)."""
+
+        async def find() -> AgentMessage:
+            while True:
+                message = await self.inbox.get()
+                if message.type == kind:
+                    return message
+
+        return await asyncio.wait_for(find(), TIMEOUT)
+
+    async def command(self, **frame: object) -> None:
+        await self.ws.send(json.dumps(frame))
+
+
+class FakeGateway:
+    """Checks the handshake like the real gateway and records every session."""
+
+    def __init__(self) -> None:
+        self.sessions: asyncio.Queue[Session] = asyncio.Queue()
+        self.refused: asyncio.Queue[str] = asyncio.Queue()
+        self.server: Server | None = None
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        host, port = next(iter(self.server.sockets)).getsockname()[:2]
+        return f"ws://{host}:{port}"
+
+    def process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
+            self.refused.put_nowait("token")
+            return connection.respond(HTTPStatus.UNAUTHORIZED, "missing or wrong token\n")
+        if "Origin" in request.headers:
+            self.refused.put_nowait("origin")
+            return connection.respond(HTTPStatus.FORBIDDEN, "no Origin allowed\n")
+        return None
+
+    async def handler(self, ws: ServerConnection) -> None:
+        session = Session(ws)
+        await self.sessions.put(session)
+        try:
+            async for frame in ws:
+                session.inbox.put_nowait(parse_agent_message(frame))
+        finally:
+            session.closed.set()
+
+    async def next_session(self) -> Session:
+        return await asyncio.wait_for(self.sessions.get(), TIMEOUT)
+
+
+@pytest_asyncio.fixture
+async def gateway() -> AsyncIterator[FakeGateway]:
+    gw = FakeGateway()
+    async with serve(gw.handler, "127.0.0.1", 0, process_request=gw.process_request) as server:
+        gw.server = server
+        yield gw
+
+
+def fleet_for(gateway: FakeGateway, count: int = 1, token: str = TOKEN) -> DemoFleet:
+    return DemoFleet(
+        gateway.url,
+        token,
+        count,
+        seed=1,
+        tick_interval=0.05,
+        manual_trade_rate=0.0,
+        backoff_base=0.01,
+        backoff_cap=0.05,
+    )
+
+
+@pytest.mark.asyncio
+async def test_connects_with_token_and_trades(gateway: FakeGateway) -> None:
+    async with fleet_for(gateway) as fleet:
+        session = await gateway.next_session()
+        assert session.path == "/mt4/demo-1"
+        hello = await session.next_of("hello")
+        assert hello.data.agent_id == "demo-1" and hello.data.account_login == 5000001
+        await session.next_of("snapshot")
+        await asyncio.wait_for(fleet.wait_connected(), TIMEOUT)
+        assert fleet.connected_agents() == ["demo-1"]
+
+        await session.command(
+            command="execute_trade",
+            request_id="t-1",
+            data={"symbol": "EURUSD", "type": "buy", "lots": 0.1},
+        )
+        opened = await session.next_of("position_opened")
+        reply = await session.next_of("trade_executed")
+        assert reply.request_id == "t-1" and reply.success
+        assert reply.data.ticket == opened.data.ticket
+        # the market keeps ticking: live P/L follows
+        await session.next_of("positions_update")
+    assert gateway.refused.empty()
+
+
+@pytest.mark.asyncio
+async def test_reconnects_after_the_server_closes(gateway: FakeGateway) -> None:
+    async with fleet_for(gateway) as fleet:
+        first = await gateway.next_session()
+        await first.next_of("snapshot")
+        await first.command(
+            command="execute_trade",
+            request_id="t-1",
+            data={"symbol": "XAUUSD", "type": "sell", "lots": 0.2},
+        )
+        ticket = (await first.next_of("trade_executed")).data.ticket
+
+        await first.ws.close(1012, "restarting")
+        second = await gateway.next_session()
+        await second.next_of("hello")
+        snapshot = await second.next_of("snapshot")
+        # the terminal outlives its connection: the position is still there
+        assert [p.ticket for p in snapshot.data.positions] == [ticket]
+        assert fleet.links["demo-1"].connections == 2
+
+        # and a retried command on the new connection is answered, not executed again
+        await second.command(
+            command="execute_trade",
+            request_id="t-1",
+            data={"symbol": "XAUUSD", "type": "sell", "lots": 0.2},
+        )
+        again = await second.next_of("trade_executed")
+        assert again.data.ticket == ticket
+        assert len(fleet.terminals["demo-1"].broker.positions()) == 1
+
+
+@pytest.mark.asyncio
+async def test_wrong_token_is_retried_with_backoff(gateway: FakeGateway) -> None:
+    async with fleet_for(gateway, token="wrong") as fleet:
+        for _ in range(3):  # refused, and tried again, and again
+            assert await asyncio.wait_for(gateway.refused.get(), TIMEOUT) == "token"
+        link = fleet.links["demo-1"]
+        assert link.connections == 0 and not link.connected.is_set()
+        assert link.last_error is not None and "401" in link.last_error
+    assert gateway.sessions.empty()
+
+
+@pytest.mark.asyncio
+async def test_run_demo_terminals_until_stopped(gateway: FakeGateway) -> None:
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        run_demo_terminals(
+            gateway.url, TOKEN, 3, seed=7, tick_interval=0.05, manual_trade_rate=0.0, stop=stop
+        )
+    )
+    sessions = [await gateway.next_session() for _ in range(3)]
+    logins = sorted([(await s.next_of("hello")).data.account_login for s in sessions])
+    assert sorted(s.path for s in sessions) == ["/mt4/demo-1", "/mt4/demo-2", "/mt4/demo-3"]
+    assert logins == [5000001, 5000002, 5000003]
+    stop.set()
+    await asyncio.wait_for(task, TIMEOUT)
+    for s in sessions:
+        await asyncio.wait_for(s.closed.wait(), TIMEOUT)
+        assert s.ws.close_code == 1000
+
+
+def test_agent_ids_and_urls() -> None:
+    assert agent_ids(3) == ["demo-1", "demo-2", "demo-3"]
+    assert agent_url("ws://127.0.0.1:8090", "demo-2") == "ws://127.0.0.1:8090/mt4/demo-2"
+    assert agent_url("ws://127.0.0.1:8090/mt4/", "demo-2") == "ws://127.0.0.1:8090/mt4/demo-2"
+
+
+def test_backoff_grows_to_a_cap_with_jitter() -> None:
+    backoff = Backoff(base=0.5, cap=8.0, rng=random.Random(1))
+    delays = [backoff.next_delay() for _ in range(10)]
+    ceilings = [min(8.0, 0.5 * 2**i) for i in range(10)]
+    for delay, ceiling in zip(delays, ceilings, strict=True):
+        assert ceiling / 2 <= delay <= ceiling
+    assert len(set(delays)) == len(delays)  # jittered, not lockstep
+    backoff.reset()
+    assert backoff.next_delay() <= 0.5
