@@ -16,6 +16,10 @@ from gateway_core.demo.orders import Account
 from gateway_core.demo.terminal import DemoTerminal, TerminalConfig
 from gateway_core.protocol import AgentMessage, parse_agent_message
 
+from .fake_gateway import gateway  # the fixture, for the socket tests
+
+__all__ = ["gateway"]
+
 
 class FakeClock:
     def __init__(self) -> None:
