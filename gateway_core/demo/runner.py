@@ -243,7 +243,14 @@ class DemoFleet:
             return
         for link in self.links.values():
             link.request_stop()
-        _, late = await asyncio.wait(tasks, timeout=grace)
+        try:
+            _, late = await asyncio.wait(tasks, timeout=grace)
+        except asyncio.CancelledError:
+            # Cancelled while stopping (a caller that cancels instead of waiting): end the
+            # terminals the hard way rather than leave their tasks running unowned.
+            for task in tasks:
+                task.cancel()
+            raise
         for task in late:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

@@ -132,3 +132,22 @@ def test_backoff_grows_to_a_cap_with_jitter() -> None:
     assert len(set(delays)) == len(delays)  # jittered, not lockstep
     backoff.reset()
     assert backoff.next_delay() <= 0.5
+
+
+@pytest.mark.asyncio
+async def test_cancelled_while_stopping_leaves_no_tasks_behind(gateway: FakeGateway) -> None:
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_demo_terminals(gateway.url, TOKEN, 2, stop=stop))
+    sessions = [await gateway.next_session() for _ in range(2)]
+    for s in sessions:
+        await s.next_of("hello")
+    stop.set()
+    await asyncio.sleep(0)  # let it begin stopping, then cancel it like an impatient caller
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    left = [t for t in asyncio.all_tasks() if t.get_name().startswith("demo-terminal:")]
+    await asyncio.wait_for(asyncio.gather(*left, return_exceptions=True), TIMEOUT)
+    assert all(t.done() for t in left)
+    for s in sessions:
+        await asyncio.wait_for(s.closed.wait(), TIMEOUT)
