@@ -1,9 +1,10 @@
 """Our EA's files as shipped with the app, and the version they carry.
 
 The files live in the repository at ``ea/MQL4/`` laid out exactly as they go into a terminal's
-``MQL4/`` folder. Packaging maps that folder to the resource package ``gateway_core.ea_files`` so a
-wheel or a PyInstaller build carries them; ``importlib.resources`` finds them there. Running from a
-source checkout without an install, we fall back to ``<repo>/ea/MQL4``. Tests pass their own folder.
+``MQL4/`` folder. Packaging maps that folder onto the resource package
+``gateway_core.terminals.ea_files`` (its placeholder folder sits next to this module) so a wheel or
+a PyInstaller build carries them; ``importlib.resources`` finds them there. Running from a source
+checkout without an install, we fall back to ``<repo>/ea/MQL4``. Tests pass their own folder.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ __all__ = [
     "EA_NAME",
     "EA_SOURCE_ENV",
     "RESOURCE_PACKAGE",
+    "RESOURCE_PACKAGES",
     "EaFile",
     "EaPackage",
     "EaPackageError",
@@ -37,7 +39,8 @@ logger = logging.getLogger(__name__)
 EA_NAME = "MT4Companion"
 # Relative to the MQL4 folder; "/" separated on every platform.
 EA_MAIN_FILE = f"Experts/{EA_NAME}.mq4"
-RESOURCE_PACKAGE = "gateway_core.ea_files"
+RESOURCE_PACKAGE = "gateway_core.terminals.ea_files"
+RESOURCE_PACKAGES = (RESOURCE_PACKAGE, "gateway_core.ea_files")
 EA_SOURCE_ENV = "MT4_COMPANION_EA_SOURCE"
 
 _DEFINE_RE = re.compile(r'^\s*#define\s+COMPANION_EA_VERSION\s+"([^"\r\n]+)"', re.MULTILINE)
@@ -99,11 +102,24 @@ def _source_checkout_root() -> Path:
     return Path(__file__).resolve().parents[2] / "ea" / "MQL4"
 
 
-def default_package_root(environ: Mapping[str, str] | None = None) -> Traversable:
-    """Where the shipped EA files are.
+def _has_main_file(root: Traversable) -> bool:
+    node = root
+    # One segment at a time: a namespace package's MultiplexedPath takes one name per call on
+    # Python 3.11.
+    for part in EA_MAIN_FILE.split("/"):
+        node = node.joinpath(part)
+    return node.is_file()
 
-    In order: the folder named by ``$MT4_COMPANION_EA_SOURCE`` (an EA build being tested, and the
-    CLI tests), the ``gateway_core.ea_files`` resource package, the source checkout's ``ea/MQL4``.
+
+def default_package_root(environ: Mapping[str, str] | None = None) -> Traversable:
+    """Where the shipped EA files are. The first of these that holds the EA wins:
+
+    1. the folder named by ``$MT4_COMPANION_EA_SOURCE`` (an EA build under test; the CLI tests);
+    2. the resource package ``gateway_core.terminals.ea_files`` (wheel: pyproject maps ``ea/MQL4``
+       onto it), or ``gateway_core.ea_files`` should packaging choose that name;
+    3. the folder ``ea_files`` next to this module (a frozen app that copied ``ea/MQL4`` there as
+       plain data without an importable package);
+    4. ``ea/MQL4`` of the source checkout this module runs from.
     """
     env = os.environ if environ is None else environ
     override = env.get(EA_SOURCE_ENV)
@@ -112,19 +128,19 @@ def default_package_root(environ: Mapping[str, str] | None = None) -> Traversabl
         if not (folder / EA_MAIN_FILE).is_file():
             raise EaPackageError(f"{EA_SOURCE_ENV}={override} does not hold {EA_MAIN_FILE}")
         return folder
-    try:
-        root = importlib.resources.files(RESOURCE_PACKAGE)
-        if root.joinpath(*EA_MAIN_FILE.split("/")).is_file():
-            return root
-        logger.debug("resource package %s has no %s", RESOURCE_PACKAGE, EA_MAIN_FILE)
-    except (ModuleNotFoundError, TypeError) as exc:
-        logger.debug("resource package %s not available: %s", RESOURCE_PACKAGE, exc)
-    checkout = _source_checkout_root()
-    if (checkout / EA_MAIN_FILE).is_file():
-        return checkout
+    for package in RESOURCE_PACKAGES:
+        try:
+            root = importlib.resources.files(package)
+            if _has_main_file(root):
+                return root
+        except (ModuleNotFoundError, TypeError, OSError) as exc:
+            logger.debug("resource package %s not available: %s", package, exc)
+    for folder in (Path(__file__).resolve().parent / "ea_files", _source_checkout_root()):
+        if (folder / EA_MAIN_FILE).is_file():
+            return folder
     raise EaPackageError(
-        f"the EA files are not part of this installation ({RESOURCE_PACKAGE} is missing and "
-        f"{checkout} does not hold {EA_MAIN_FILE})"
+        "the EA files are not part of this installation (looked in the resource packages "
+        f"{', '.join(RESOURCE_PACKAGES)} and in {_source_checkout_root()})"
     )
 
 
