@@ -52,7 +52,7 @@ from ..protocol import (
 from .broker import Broker, BrokerConfig
 from .clock import Clock
 from .market import DEFAULT_SYMBOLS, Market, SymbolSpec
-from .orders import Account, BrokerError
+from .orders import Account, BrokerError, Opened, Triggered
 from .trader import PretendTrader
 from .wire import (
     account_data,
@@ -484,10 +484,12 @@ class DemoTerminal:
         now = self._clock.now()
         for change in changes:
             self._outbox.append(broker_event(change, now))
-        for order in self.broker.positions():
-            self._sent_ticks.setdefault(
-                order.ticket, (order.current_price, order.profit, order.swap)
-            )
+            # position_opened / order_triggered carry the live figures, so the gateway
+            # has them. Not so the remainder of a partial close (it inherits the old
+            # ticket's figures), so that one goes out in the next positions_update.
+            if isinstance(change, Opened | Triggered):
+                o = change.order
+                self._sent_ticks[o.ticket] = (o.current_price, o.profit, o.swap)
         self._account_update(force_throttled=False)
 
     def _positions_update(self) -> None:

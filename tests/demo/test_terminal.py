@@ -264,6 +264,19 @@ def test_partial_close(terminal: DemoTerminal) -> None:
     assert too_much.error.code == "invalid_volume"
 
 
+def test_remainder_of_a_partial_close_gets_its_own_live_figures(
+    terminal: DemoTerminal, clock: FakeClock
+) -> None:
+    ticket = open_buy(terminal, lots=0.3)
+    new_ticket = reply_of(send(terminal, "close_position", "c", ticket=ticket, lots=0.1)).data[
+        "new_ticket"
+    ]
+    updates = [m for m in run(terminal, clock, 1.0) if m.type == "positions_update"]
+    ticks = [t for u in updates for t in u.data.positions]
+    assert [t.ticket for t in ticks] == [new_ticket]
+    assert ticks[0].profit == pytest.approx(-2.0)  # 0.2 lots one spread down
+
+
 def test_close_all_with_symbol_filter(terminal: DemoTerminal) -> None:
     a = open_buy(terminal, rid="a")
     b = open_buy(terminal, rid="b")
