@@ -8,14 +8,13 @@ here awaits, sleeps or reads the system clock, so tests drive it with a hand-mov
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import random
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, get_args
+from typing import Any
 
 from ..protocol import (
     PROTOCOL_VERSION,
@@ -25,11 +24,8 @@ from ..protocol import (
     CloseAll,
     ClosePosition,
     Command,
-    CommandName,
-    CommandResult,
     DeleteOrder,
     ErrorCode,
-    ErrorInfo,
     ExecuteTrade,
     GetSnapshot,
     Heartbeat,
@@ -53,6 +49,7 @@ from .broker import Broker, BrokerConfig
 from .clock import Clock
 from .market import DEFAULT_SYMBOLS, Market, SymbolSpec
 from .orders import Account, BrokerError, Opened, Triggered
+from .replies import Reply, failure, rejection, success
 from .trader import PretendTrader
 from .wire import (
     account_data,
@@ -65,9 +62,6 @@ from .wire import (
 )
 
 log = logging.getLogger(__name__)
-
-Reply = TradeExecuted | CommandResult
-_COMMAND_NAMES: frozenset[str] = frozenset(get_args(CommandName))
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,14 +350,7 @@ class DemoTerminal:
         return self._success(command, {"symbols": sorted(self.subscriptions)})
 
     def _success(self, command: Command, data: dict[str, Any] | None = None) -> Reply:
-        return CommandResult(
-            type="command_result",
-            request_id=command.request_id,
-            command=command.command,
-            success=True,
-            timestamp=self._clock.now(),
-            data=data,
-        )
+        return success(command, self._clock.now(), data)
 
     def _failure(
         self,
@@ -373,58 +360,14 @@ class DemoTerminal:
         mt4_code: int | None = None,
         data: dict[str, Any] | None = None,
     ) -> Reply:
-        error = ErrorInfo(code=code, message=message[:500], mt4_error=mt4_code)
-        if isinstance(command, ExecuteTrade):
-            return TradeExecuted(
-                type="trade_executed",
-                request_id=command.request_id,
-                success=False,
-                error=error,
-                timestamp=self._clock.now(),
-            )
-        return CommandResult(
-            type="command_result",
-            request_id=command.request_id,
-            command=command.command,
-            success=False,
-            error=error,
-            timestamp=self._clock.now(),
-            data=data,
-        )
+        return failure(command, self._clock.now(), code, message, mt4_code, data)
 
     def _reject(self, raw: str | bytes, exc: ProtocolError) -> None:
         """A frame that is not a valid command. Answer it if it can be matched, else log."""
-        name: object = None
-        try:
-            obj = json.loads(raw)
-            name = obj.get("command") if isinstance(obj, dict) else None
-        except ValueError:
-            pass
-        if exc.request_id is None or not isinstance(name, str) or name not in _COMMAND_NAMES:
+        reply = rejection(raw, exc, self._clock.now())
+        if reply is None:
             log.warning("%s: dropped invalid command: %s", self.agent_id, exc.message)
             return
-        error = ErrorInfo(code=exc.code, message=exc.message[:500])
-        now = self._clock.now()
-        reply: Reply
-        if name == "execute_trade":
-            reply = TradeExecuted(
-                type="trade_executed",
-                request_id=exc.request_id,
-                success=False,
-                error=error,
-                timestamp=now,
-            )
-        else:
-            reply = CommandResult.model_validate(
-                {
-                    "type": "command_result",
-                    "request_id": exc.request_id,
-                    "command": name,
-                    "success": False,
-                    "error": error,
-                    "timestamp": now,
-                }
-            )
         self._outbox.append(reply)
 
     # -- events --------------------------------------------------------------------------
