@@ -68,8 +68,28 @@ _INSTALL_SCAN_DEPTH = 3
 _EXPLICIT_SCAN_DEPTH = 4
 # Upper bound on folders listed per root, so a huge tree cannot stall the app.
 _MAX_FOLDERS_PER_ROOT = 20000
-# Folders that never hold terminals and are large (Wine's C:\windows) or private.
-_SKIP_DIRS = {"windows", "$recycle.bin", "system volume information", "programdata", "node_modules"}
+# Folders that never hold terminals and are large (Wine's C:\windows) or locked down
+# (C:\Program Files\WindowsApps): searching them is slow and would report "permission denied"
+# on every Windows machine.
+_SKIP_DIRS = {
+    "$recycle.bin",
+    "common files",
+    "dotnet",
+    "internet explorer",
+    "modifiablewindowsapps",
+    "msbuild",
+    "node_modules",
+    "programdata",
+    "reference assemblies",
+    "system volume information",
+    "uninstall information",
+}
+_SKIP_PREFIXES = ("windows", "microsoft")
+
+
+def _skip_dir(name: str) -> bool:
+    lower = name.lower()
+    return lower in _SKIP_DIRS or lower.startswith(_SKIP_PREFIXES) or name.startswith(".")
 
 
 class FoundVia(enum.StrEnum):
@@ -323,7 +343,7 @@ def _walk(scan: _Scan, folder: Path, depth: int, via: FoundVia, prefix: Path | N
     if depth <= 0:
         return
     for entry in entries:
-        if entry.name.lower() in _SKIP_DIRS or entry.name.startswith("."):
+        if _skip_dir(entry.name):
             continue
         if _is_real_dir(entry):
             _walk(scan, entry, depth - 1, via, prefix)
@@ -338,8 +358,7 @@ def _scan_wine_prefix(scan: _Scan, prefix: Path, via: FoundVia) -> None:
     if entries is None:
         return
     for entry in entries:
-        lower = entry.name.lower()
-        if lower in _SKIP_DIRS or lower == "users" or not _is_real_dir(entry):
+        if _skip_dir(entry.name) or entry.name.lower() == "users" or not _is_real_dir(entry):
             continue
         # Program Files*, and folders like C:\MT4 that some traders install to.
         _walk(scan, entry, _INSTALL_SCAN_DEPTH - 1, via, prefix)
