@@ -1,0 +1,148 @@
+"""One ASGI app on one port: `/mt4` websockets go to the gateway door, `GET /health` is
+answered here, everything else (`/socket.io/`) goes to python-socketio's ASGI app."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import socket
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import socketio  # type: ignore[import-untyped]
+
+from .cluster import ClusterBus
+from .command_router import CommandRouter
+from .gateway_link import Receive, Scope, Send, serve_gateway
+from .store import Store
+from .web_clients import NAMESPACE, register, room
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Settings:
+    jwt_secret: str
+    db_path: Path | str = "platform-backend.sqlite3"
+    redis_url: str | None = None
+    node_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}-"
+                                                 f"{uuid.uuid4().hex[:6]}")
+    command_ttl: float = 30.0
+    reply_grace: float = 35.0
+    cors_origins: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if len(self.jwt_secret) < 32:
+            raise ValueError("the JWT secret must be at least 32 characters")
+
+
+class Backend:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.node_id = settings.node_id
+        manager = (socketio.AsyncRedisManager(settings.redis_url)
+                   if settings.redis_url else None)
+        self.sio = socketio.AsyncServer(
+            async_mode="asgi",
+            client_manager=manager,
+            cors_allowed_origins=list(settings.cors_origins) or None,
+            logger=False,
+            engineio_logger=False,
+        )
+        self.sio_app = socketio.ASGIApp(self.sio, socketio_path="socket.io")
+        self.store = Store(settings.db_path)
+        self.router = CommandRouter(self.store, self.node_id,
+                                    command_ttl=settings.command_ttl,
+                                    reply_grace=settings.reply_grace)
+        self.router.on_orphan_reply = self._orphan_reply
+        self.bus: ClusterBus | None = None
+        self.web_clients = 0
+        self.background: set[asyncio.Task[None]] = set()
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        register(self.sio, self)
+
+    def user_lock(self, user_id: str) -> asyncio.Lock:
+        """Orders a user's state reads+emits against event commits+emits on this node."""
+        return self._locks[user_id]
+
+    async def emit_event(self, user_id: str, event: dict[str, Any]) -> None:
+        await self.sio.emit("mt4_event", event, room=room(user_id), namespace=NAMESPACE)
+
+    async def _orphan_reply(self, user_id: str, reply: dict[str, Any]) -> None:
+        """A reply whose asker is gone (e.g. this node restarted): the user's clients get
+        it as `mt4_reply` rather than nobody."""
+        await self.sio.emit("mt4_reply", reply, room=room(user_id), namespace=NAMESPACE)
+
+    # -- life cycle -------------------------------------------------------------------
+
+    async def startup(self) -> None:
+        self.store.release_node(self.node_id)
+        if self.settings.redis_url:
+            self.bus = ClusterBus(self.settings.redis_url, self.router)
+            await self.bus.start()
+            self.router.bus = self.bus
+        log.info("platform backend node %s ready (db %s%s)", self.node_id,
+                 self.settings.db_path, ", redis" if self.bus else "")
+
+    async def shutdown(self) -> None:
+        for link in list(self.router.links.values()):
+            close = getattr(link, "close", None)
+            if close is not None:
+                await close(1001, "platform backend shutting down")
+        if self.bus is not None:
+            await self.bus.stop()
+        self.store.release_node(self.node_id)
+
+    def health(self) -> dict[str, Any]:
+        return {
+            "status": "ok",
+            "node_id": self.node_id,
+            "gateways": len(self.router.links),
+            "web_clients": self.web_clients,
+            "redis": self.bus is not None,
+        }
+
+    # -- ASGI -------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        path = scope.get("path", "")
+        if kind == "lifespan":
+            await self._lifespan(receive, send)
+        elif kind == "websocket" and path.rstrip("/") == "/mt4":
+            await serve_gateway(self, scope, receive, send)
+        elif kind == "http" and path == "/health":
+            body = json.dumps(self.health()).encode()
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"content-type", b"application/json"),
+                                    (b"cache-control", b"no-store")]})
+            await send({"type": "http.response.body", "body": body})
+        else:
+            await self.sio_app(scope, receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            msg = await receive()
+            if msg["type"] == "lifespan.startup":
+                try:
+                    await self.startup()
+                except Exception as exc:
+                    log.exception("startup failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif msg["type"] == "lifespan.shutdown":
+                try:
+                    await self.shutdown()
+                finally:
+                    await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def create_app(settings: Settings) -> Backend:
+    return Backend(settings)

@@ -1,0 +1,141 @@
+"""`platform-backend`: the reference platform backend (serve) and a token tool (issue-token)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import socket
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+SECRET_ENV = "PLATFORM_JWT_SECRET"  # noqa: S105 - the name of a variable, not a secret
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError("port out of range 0-65535")
+    return value
+
+
+def _add_secret(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--jwt-secret", help="HS256 secret (visible in the process list: prefer "
+                   f"--jwt-secret-file or the {SECRET_ENV} environment variable)")
+    g.add_argument("--jwt-secret-file", type=Path, help="file holding the HS256 secret")
+
+
+def _secret(args: argparse.Namespace) -> str:
+    if args.jwt_secret:
+        secret = str(args.jwt_secret)
+    elif args.jwt_secret_file is not None:
+        try:
+            secret = args.jwt_secret_file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise SystemExit(f"platform-backend: cannot read {args.jwt_secret_file}: "
+                             f"{exc.strerror or exc}") from None
+    else:
+        secret = os.environ.get(SECRET_ENV, "").strip()
+    if not secret:
+        raise SystemExit(f"platform-backend: give the JWT secret: --jwt-secret-file FILE, "
+                         f"{SECRET_ENV} or --jwt-secret")
+    if len(secret) < 32:
+        raise SystemExit("platform-backend: the JWT secret must be at least 32 characters")
+    return secret
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="platform-backend",
+        description="Reference web platform backend: gateway endpoint ws://HOST:PORT/mt4 "
+        "and Socket.IO namespace /mt4 for web clients, on one port.",
+    )
+    sub = parser.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
+    serve = sub.add_parser("serve", help="run the backend")
+    serve.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
+    serve.add_argument("--port", type=_port, default=3082, help="port (default 3082; 0: any)")
+    _add_secret(serve)
+    serve.add_argument("--db", type=Path, default=Path("platform-backend.sqlite3"),
+                       help="SQLite store (default ./platform-backend.sqlite3); nodes that "
+                       "share --redis-url must share this file")
+    serve.add_argument("--redis-url", default=None,
+                       help="redis://HOST:PORT/0: several backend processes serve the same "
+                       "users (Socket.IO Redis manager + command routing)")
+    serve.add_argument("--node-id", default=None, help="name of this node (default: unique)")
+    serve.add_argument("--command-ttl", type=float, default=30.0,
+                       help="expiry given to web commands that carry none (seconds)")
+    serve.add_argument("--cors-origin", action="append", default=[],
+                       help="web origin allowed to connect to Socket.IO (repeatable)")
+    serve.add_argument("--log-level", default="INFO",
+                       choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+
+    tok = sub.add_parser("issue-token", help="print a JWT for a user (development, tests)")
+    tok.add_argument("--user", required=True, help="user id (the token's subject)")
+    _add_secret(tok)
+    tok.add_argument("--ttl", type=float, default=24 * 3600,
+                     help="seconds until it expires (default one day; negative: expired)")
+    return parser
+
+
+async def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .app import Settings, create_app
+
+    kwargs = {}
+    if args.node_id:
+        kwargs["node_id"] = args.node_id
+    settings = Settings(
+        jwt_secret=_secret(args),
+        db_path=args.db,
+        redis_url=args.redis_url,
+        command_ttl=args.command_ttl,
+        cors_origins=tuple(args.cors_origin),
+        **kwargs,
+    )
+    app = create_app(settings)
+    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((args.host, args.port))
+    except OSError as exc:
+        print(f"platform-backend: cannot listen on {args.host}:{args.port}: "
+              f"{exc.strerror or exc}", file=sys.stderr)
+        return 1
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level=args.log_level.lower(), access_log=False,
+                            lifespan="on", ws_max_size=32 * 1024 * 1024,
+                            ws_ping_interval=20, ws_ping_timeout=20)
+    server = uvicorn.Server(config)
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"platform-backend listening on http://{host}:{port} (gateways: ws://{host}:{port}"
+          f"/mt4, web: Socket.IO namespace /mt4, GET /health)", flush=True)
+    await server.serve(sockets=[sock])
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.cmd == "issue-token":
+        from .auth import issue_token
+
+        print(issue_token(args.user, _secret(args), args.ttl))
+        return 0
+    logging.basicConfig(level=getattr(logging, args.log_level),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+    try:
+        return asyncio.run(_serve(args))
+    except KeyboardInterrupt:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""The web client door: Socket.IO namespace `/mt4` (spec sections 5 and 6.1).
+
+Connect with `auth={"token": JWT}`; a bad token is refused at connect (the client gets a
+connect error `authentication failed`). Each client joins room `user_<id>` and at once gets
+the current state of its agents: per agent one `mt4_event` `agent_status` and, if the
+agent has reported an account, one `mt4_event` `snapshot`. Live events follow as
+`mt4_event`, exactly the event objects the EA sent (plus `agent_id`).
+
+`mt4_command` takes a spec command plus `agent_id` (and optionally `expires_at`); its reply
+(`trade_executed`/`command_result`, or `error` for a malformed command) is the value of
+the event's acknowledgement callback, and is also emitted to the sender as `mt4_reply`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+import socketio  # type: ignore[import-untyped]
+
+from .auth import AuthError, verify_token
+
+if TYPE_CHECKING:
+    from .app import Backend
+
+log = logging.getLogger(__name__)
+
+NAMESPACE = "/mt4"
+
+
+def room(user_id: str) -> str:
+    return f"user_{user_id}"
+
+
+def register(sio: socketio.AsyncServer, backend: Backend) -> None:
+    async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        token = auth.get("token") if isinstance(auth, dict) else None
+        try:
+            ident = verify_token(token if isinstance(token, str) else None,
+                                 backend.settings.jwt_secret)
+        except AuthError as exc:
+            log.info("web client refused: %s", exc.kind)
+            raise socketio.exceptions.ConnectionRefusedError(
+                {"message": "authentication failed", "reason": exc.kind}) from None
+        await sio.save_session(sid, {"user_id": ident.user_id}, namespace=NAMESPACE)
+        await sio.enter_room(sid, room(ident.user_id), namespace=NAMESPACE)
+        backend.web_clients += 1
+        task = asyncio.get_running_loop().create_task(_send_current_state(sid, ident.user_id))
+        backend.background.add(task)
+        task.add_done_callback(backend.background.discard)
+
+    async def disconnect(sid: str, reason: Any = None) -> None:
+        backend.web_clients = max(0, backend.web_clients - 1)
+
+    async def mt4_command(sid: str, data: Any = None) -> dict[str, Any]:
+        session = await sio.get_session(sid, namespace=NAMESPACE)
+        reply = await backend.router.submit(session["user_id"], data)
+        await sio.emit("mt4_reply", reply, to=sid, namespace=NAMESPACE)
+        return reply
+
+    async def _send_current_state(sid: str, user_id: str) -> None:
+        # The CONNECT packet is queued when the connect handler returns; wait for it so
+        # the state never overtakes it.
+        for _ in range(10_000):
+            if sio.manager.is_connected(sid, NAMESPACE):
+                break
+            await asyncio.sleep(0)
+        async with backend.user_lock(user_id):
+            for view in backend.store.load_agents(user_id).values():
+                await sio.emit("mt4_event", view.status_event(), to=sid, namespace=NAMESPACE)
+                snap = view.snapshot_event()
+                if snap is not None:
+                    await sio.emit("mt4_event", snap, to=sid, namespace=NAMESPACE)
+
+    sio.on("connect", connect, namespace=NAMESPACE)
+    sio.on("disconnect", disconnect, namespace=NAMESPACE)
+    sio.on("mt4_command", mt4_command, namespace=NAMESPACE)
