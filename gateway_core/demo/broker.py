@@ -98,6 +98,10 @@ class Broker:
         """Make the next `times` EA trade operations fail with `mt4_code` (e.g. 146)."""
         self._failures.extend([mt4_code] * times)
 
+    def deposit(self, amount: float) -> None:
+        """A balance operation (demo top-up); reported by the next account_update."""
+        self.account.balance = round(self.account.balance + amount, 2)
+
     # -- queries -------------------------------------------------------------------------
 
     def drain_events(self) -> list[BrokerEvent]:

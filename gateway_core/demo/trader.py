@@ -27,6 +27,20 @@ class PretendTrader:
         self._broker = broker
         self._rng = rng
         self._max_orders = max_orders
+        self._initial_balance = broker.account.balance
+
+    def top_up(self) -> bool:
+        """Refill a drained demo account once it is flat, like a demo server's top-up.
+
+        A random trader pays the spread on every round trip, so a demo left running for
+        days would otherwise end with an empty account and nothing left to show.
+        """
+        balance = self._broker.account.balance
+        if balance >= 0.3 * self._initial_balance or self._broker.positions():
+            return False
+        self._broker.deposit(round(self._initial_balance - balance, 2))
+        log.info("pretend trader: account topped up to %.2f", self._initial_balance)
+        return True
 
     def act(self) -> str | None:
         """Do one random thing a trader might do; returns what was tried (for logs/tests)."""
@@ -39,6 +53,8 @@ class PretendTrader:
             choices = ["open", "open", "pending"]
         else:
             choices = ["open", "open", "close", "partial", "modify", "pending", "delete"]
+        if self.top_up():
+            return "top up"
         action = self._rng.choice(choices)
         try:
             match action:

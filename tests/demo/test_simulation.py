@@ -128,3 +128,22 @@ def test_random_walk_stays_on_the_price_grid_and_near_its_start() -> None:
         assert round(bid, spec.digits) == bid
         assert ask - bid >= spec.spread_points * spec.point - 1e-9
         assert abs(bid / spec.start_bid - 1) < 0.05
+
+
+def test_drained_account_is_topped_up_once_flat(
+    make_terminal: MakeTerminal, clock: FakeClock
+) -> None:
+    terminal = make_terminal(manual_trade_rate=1000.0)  # act on every tick
+    terminal.connect()
+    drain(terminal)
+    terminal.broker.deposit(-9000.0)
+    terminal.broker.open("EURUSD", "buy", 0.01)
+    assert terminal.trader.top_up() is False  # not while a position is open
+    terminal.broker.close_all()
+    drain(terminal)
+    assert terminal.trader.act() == "top up"
+    assert terminal.broker.account.balance == 10_000.0
+    clock.advance(1.0)
+    terminal.poll()
+    updates = [m for m in drain(terminal) if m.type == "account_update"]
+    assert updates and updates[-1].data.balance == 10_000.0
