@@ -185,6 +185,7 @@ def _terminals_cmd(args: argparse.Namespace) -> int:
 
 
 def _resolve_terminal(command: str, folder: Path, as_json: bool) -> TerminalInfo | int:
+    folder = folder.expanduser().absolute()
     try:
         require_mt4_data_folder(folder)
     except NotAnMt4DataFolder as exc:
@@ -214,7 +215,7 @@ def _install_cmd(args: argparse.Namespace) -> int:
         return _fail(command, str(exc), EXIT_BAD_ARGS, args.json)
     try:
         result = install_ea(
-            args.terminal,
+            resolved.data_folder,
             token=token,
             gateway_port=args.port,
             agent_id=args.agent_id,
@@ -227,7 +228,7 @@ def _install_cmd(args: argparse.Namespace) -> int:
 
     compiled: CompileResult | None = None
     if result.ok and not args.no_compile:
-        refreshed = inspect_terminal(args.terminal) or resolved
+        refreshed = inspect_terminal(resolved.data_folder) or resolved
         compiled = compile_ea(refreshed)
     code = (
         EXIT_OK
@@ -256,7 +257,7 @@ def _uninstall_cmd(args: argparse.Namespace) -> int:
     resolved = _resolve_terminal(command, args.terminal, args.json)
     if isinstance(resolved, int):
         return resolved
-    result = uninstall_ea(args.terminal)
+    result = uninstall_ea(resolved.data_folder)
     code = EXIT_OK if result.ok else EXIT_PROBLEMS
     if args.json:
         _emit_json({"ok": result.ok, "uninstall": result.to_json()}, sys.stdout)

@@ -343,6 +343,10 @@ def _walk(scan: _Scan, folder: Path, depth: int, via: FoundVia, prefix: Path | N
     if depth <= 0:
         return
     for entry in entries:
+        if prefix is None and entry.name.startswith(".") and _is_dir(entry / "drive_c"):
+            # Hidden folders are skipped, except Wine prefixes such as ~/.wine and ~/.mt4.
+            _scan_wine_prefix(scan, entry, via)
+            continue
         if _skip_dir(entry.name):
             continue
         if _is_real_dir(entry):
@@ -626,7 +630,9 @@ def discover_terminals(
     if include_default_roots:
         roots.extend(default_search_roots(home=home, environ=environ, platform=plat))
     for extra in search_roots:
-        roots.append(SearchRoot(Path(extra).expanduser(), RootKind.ANY, FoundVia.EXPLICIT_ROOT))
+        roots.append(
+            SearchRoot(Path(extra).expanduser().absolute(), RootKind.ANY, FoundVia.EXPLICIT_ROOT)
+        )
 
     scan = _Scan(platform=plat)
     searched: list[str] = []

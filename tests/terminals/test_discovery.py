@@ -346,3 +346,16 @@ def test_inspect_terminal_rejects_non_terminals(tmp_path: Path) -> None:
 )
 def test_broker_from_folder_name(name: str, broker: str | None) -> None:
     assert broker_from_folder_name(name) == broker
+
+
+def test_explicit_root_finds_hidden_wine_prefixes_only(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    prefix = home / ".mt4"
+    make_install(prefix / "drive_c" / "Program Files (x86)" / "MetaTrader 4")
+    data = make_appdata_terminal(wine_appdata_terminal_root(prefix), MT4_X86)
+    make_portable(home / ".cache" / "old-copy" / "MT4")  # hidden, not a prefix: not searched
+    result = discover_terminals([home], include_default_roots=False, platform="linux")
+    (info,) = result.terminals
+    assert info.data_folder == data
+    assert info.wine_prefix == prefix
+    assert info.install_folder is not None
