@@ -1,0 +1,433 @@
+//+------------------------------------------------------------------+
+//| TradeExec.mqh: one step of the active trade command per timer    |
+//| tick, and the recovery of commands a restart left half done.     |
+//+------------------------------------------------------------------+
+#property strict
+
+// Finds the order a request placed: its tag first, in open orders and then in
+// history (a one-off scan, only for recovery). Fallback when a partial close
+// rewrote the comment ("from #"/"to #"): same symbol, type family and magic,
+// opened within [sent_utc - 5 s, sent_utc + 300 s].
+int FindTagged(string tag, string sym, int type, int magic, long sent_utc)
+  {
+   for(int i = OrdersTotal() - 1; i >= 0; i--)
+      if(OrderSelect(i, SELECT_BY_POS, MODE_TRADES) && OrderSymbol() == sym && StartsWith(OrderComment(), tag))
+         return OrderTicket();
+   int total = OrdersHistoryTotal();
+   for(int h = total - 1; h >= 0 && h >= total - 5000; h--)
+      if(OrderSelect(h, SELECT_BY_POS, MODE_HISTORY) && OrderSymbol() == sym && StartsWith(OrderComment(), tag))
+         return OrderTicket();
+   if(sent_utc <= 0)
+      return 0;
+   bool buy = (type == OP_BUY || type == OP_BUYLIMIT || type == OP_BUYSTOP);
+   for(int pass = 0; pass < 2; pass++)
+     {
+      int n = (pass == 0 ? OrdersTotal() : OrdersHistoryTotal());
+      for(int k = n - 1; k >= 0 && k >= n - 5000; k--)
+        {
+         if(!OrderSelect(k, SELECT_BY_POS, pass == 0 ? MODE_TRADES : MODE_HISTORY))
+            continue;
+         if(OrderSymbol() != sym || OrderMagicNumber() != magic || OrderType() > OP_SELLSTOP)
+            continue;
+         int ot = OrderType();
+         bool obuy = (ot == OP_BUY || ot == OP_BUYLIMIT || ot == OP_BUYSTOP);
+         if(obuy != buy)
+            continue;
+         if(IsMarketType(type) && !IsMarketType(ot))
+            continue;
+         string c = OrderComment();
+         if(!StartsWith(c, "from #") && !StartsWith(c, "to #"))
+            continue;
+         long opened = (long)ServerToUtc(OrderOpenTime());
+         if(opened >= sent_utc - 5 && opened <= sent_utc + 300)
+            return OrderTicket();
+        }
+     }
+   return 0;
+  }
+
+string ExecSuccessData(int ticket, int attempts)
+  {
+   if(!OrderSelect(ticket, SELECT_BY_TICKET))
+      return "{" + JKi("ticket", ticket) + "," + JKr("open_price", "0") + "}";
+   string s = "{" + JKi("ticket", ticket)
+              + "," + JKr("open_price", PriceJ(OrderSymbol(), OrderOpenPrice()))
+              + "," + JKr("lots", LotsJ(OrderLots()))
+              + "," + JKs("symbol", OrderSymbol())
+              + "," + JKs("type", TypeName(OrderType()));
+   if(attempts > 0)
+      s += "," + JKi("attempts", attempts);
+   return s + "}";
+  }
+
+// Returns true when the op should try again on a later tick.
+bool RetryLater(int err)
+  {
+   return IsRetryableError(err) && g_op_attempts < TRADE_MAX_ATTEMPTS;
+  }
+
+void StepExecute()
+  {
+   if(IsTradeContextBusy())
+     {
+      g_op_attempts++;
+      if(RetryLater(146))
+         return;
+      OpFinish(false, "", ErrMt4(146, "order not sent"));
+      return;
+     }
+   RefreshRates();
+   int digits = SymDigits(g_ex_sym);
+   double price = g_ex_price;
+   if(g_ex_type == OP_BUY)
+      price = MarketInfo(g_ex_sym, MODE_ASK);
+   if(g_ex_type == OP_SELL)
+      price = MarketInfo(g_ex_sym, MODE_BID);
+   price = NormalizeDouble(price, digits);
+   g_op_attempts++;
+   ResetLastError();
+   int ticket = OrderSend(g_ex_sym, g_ex_type, g_ex_lots, price, g_ex_slip, g_ex_sl, g_ex_tp, g_ex_comment, g_ex_magic, g_ex_exp, clrNONE);
+   if(ticket > 0)
+     {
+      OpFinish(true, ExecSuccessData(ticket, g_op_attempts), "");
+      return;
+     }
+   int err = GetLastError();
+   Log("OrderSend " + TypeName(g_ex_type) + " " + g_ex_sym + " failed: " + IntegerToString(err) + " (attempt " + IntegerToString(g_op_attempts) + ")");
+   if(RetryLater(err))
+      return;
+   if(IsAmbiguousError(err))
+     {
+      int found = FindTagged(g_ex_tag, g_ex_sym, g_ex_type, g_ex_magic, 0);
+      if(found > 0)
+        {
+         OpFinish(true, ExecSuccessData(found, g_op_attempts), "");
+         return;
+        }
+     }
+   OpFinish(false, "", ErrMt4(err, "order not placed after " + IntegerToString(g_op_attempts) + " attempt(s)"));
+  }
+
+void StepModify()
+  {
+   if(!SelectOpen(g_md_ticket))
+     {
+      OpFinish(false, "", ErrJson("invalid_ticket", "#" + IntegerToString(g_md_ticket) + " is no longer open", 4108));
+      return;
+     }
+   g_op_attempts++;
+   ResetLastError();
+   double price = (IsMarketType(OrderType()) ? OrderOpenPrice() : g_md_price);
+   bool ok = OrderModify(g_md_ticket, price, g_md_sl, g_md_tp, g_md_exp, clrNONE);
+   if(ok)
+     {
+      string sym = OrderSymbol();
+      OpFinish(true, "{" + JKi("ticket", g_md_ticket) + "," + JKr("stop_loss", PriceJ(sym, g_md_sl)) + "," + JKr("take_profit", PriceJ(sym, g_md_tp))
+               + "," + JKr("price", PriceJ(sym, price)) + "}", "");
+      return;
+     }
+   int err = GetLastError();
+   if(RetryLater(err))
+      return;
+   OpFinish(false, "", ErrMt4(err, "order #" + IntegerToString(g_md_ticket) + " not modified"));
+  }
+
+// The open ticket that carries on `ticket` after a partial close, 0 if none.
+int RemainderOf(int ticket, string sym, int type, datetime opened, int magic)
+  {
+   if(OrderSelect(ticket, SELECT_BY_TICKET))
+     {
+      int to = TicketAfter(OrderComment(), "to #");
+      if(to > 0 && SelectOpen(to))
+         return to;
+     }
+   int best = 0;
+   for(int i = OrdersTotal() - 1; i >= 0; i--)
+     {
+      if(!OrderSelect(i, SELECT_BY_POS, MODE_TRADES))
+         continue;
+      if(OrderTicket() == ticket || OrderSymbol() != sym || OrderType() != type)
+         continue;
+      int from = TicketAfter(OrderComment(), "from #");
+      if(from == ticket)
+         return OrderTicket();
+      if(from == 0 && OrderOpenTime() == opened && OrderMagicNumber() == magic && OrderTicket() > best)
+         best = OrderTicket();
+     }
+   return best;
+  }
+
+// Reply data of a (partial) close of `ticket`, from history.
+string CloseData(int ticket, bool partial)
+  {
+   OrdRec h;
+   if(!HistoryRecord(ticket, h))
+      return "{" + JKi("ticket", ticket) + "}";
+   double profit = h.profit;
+   string s = "{" + JKi("ticket", ticket)
+              + "," + JKr("close_price", PriceJ(h.symbol, h.cur_price))
+              + "," + JKr("closed_lots", LotsJ(h.lots))
+              + "," + JKr("profit", MoneyJ(profit))
+              + "," + JKr("swap", MoneyJ(h.swap))
+              + "," + JKr("commission", MoneyJ(h.commission))
+              + "," + JKr("net_profit", MoneyJ(profit + h.swap + h.commission));
+   if(partial)
+     {
+      int rem = RemainderOf(ticket, h.symbol, h.type, h.open_time, h.magic);
+      if(rem > 0 && OrderSelect(rem, SELECT_BY_TICKET))
+         s += "," + JKi("new_ticket", rem) + "," + JKr("remaining_lots", LotsJ(OrderLots()));
+     }
+   return s + "}";
+  }
+
+// One OrderClose/OrderDelete of `ticket`. 1 done, 0 retry later, -1 failed (err set).
+int CloseOnce(int ticket, double lots, int slip, int &err)
+  {
+   err = 0;
+   if(!SelectOpen(ticket))
+      return 1;   // gone already
+   if(IsTradeContextBusy())
+     {
+      err = 146;
+      return -1;
+     }
+   RefreshRates();
+   bool ok = false;
+   ResetLastError();
+   if(IsPendingType(OrderType()))
+      ok = OrderDelete(ticket, clrNONE);
+   else
+     {
+      string sym = OrderSymbol();
+      double price = NormalizeDouble(OrderType() == OP_BUY ? MarketInfo(sym, MODE_BID) : MarketInfo(sym, MODE_ASK), SymDigits(sym));
+      double l = (lots > 0 ? lots : OrderLots());
+      ok = OrderClose(ticket, l, price, slip, clrNONE);
+     }
+   if(ok)
+     {
+      GatewayClosedAdd(ticket);
+      return 1;
+     }
+   err = GetLastError();
+   return -1;
+  }
+
+void StepClose()
+  {
+   if(!SelectOpen(g_cl_ticket))
+     {
+      OpFinish(false, "", ErrJson("invalid_ticket", "#" + IntegerToString(g_cl_ticket) + " is no longer open", 4108));
+      return;
+     }
+   g_op_attempts++;
+   int err = 0;
+   int r = CloseOnce(g_cl_ticket, g_cl_lots, g_cl_slip, err);
+   if(r > 0)
+     {
+      OpFinish(true, CloseData(g_cl_ticket, g_cl_lots > 0), "");
+      return;
+     }
+   if(RetryLater(err))
+      return;
+   OpFinish(false, "", ErrMt4(err, "position #" + IntegerToString(g_cl_ticket) + " not closed"));
+  }
+
+void StepDelete()
+  {
+   if(!SelectOpen(g_cl_ticket))
+     {
+      OpFinish(false, "", ErrJson("invalid_ticket", "#" + IntegerToString(g_cl_ticket) + " is no longer pending", 4108));
+      return;
+     }
+   g_op_attempts++;
+   int err = 0;
+   if(CloseOnce(g_cl_ticket, 0, 0, err) > 0)
+     {
+      OpFinish(true, "{" + JKi("ticket", g_cl_ticket) + "}", "");
+      return;
+     }
+   if(RetryLater(err))
+      return;
+   OpFinish(false, "", ErrMt4(err, "order #" + IntegerToString(g_cl_ticket) + " not deleted"));
+  }
+
+void CloseAllReply()
+  {
+   string data = "{\"closed\":[" + g_ca_closed + "],\"failed\":[" + g_ca_failed + "]}";
+   if(g_ca_failed_n == 0)
+      OpFinish(true, data, "");
+   else
+     {
+      OpFinish(false, data, ErrJson(g_ca_first_err, IntegerToString(g_ca_failed_n) + " of " + IntegerToString(g_ca_n)
+                                    + " orders could not be closed; see data.failed", -1));
+     }
+  }
+
+void StepCloseAll()
+  {
+   if(g_ca_idx >= g_ca_n)
+     {
+      CloseAllReply();
+      return;
+     }
+   int ticket = g_ca_tickets[g_ca_idx];
+   g_ca_tries++;
+   int err = 0;
+   int r = CloseOnce(ticket, 0, g_ca_slip, err);
+   if(r < 0 && IsRetryableError(err) && g_ca_tries < TRADE_MAX_ATTEMPTS)
+      return;
+   if(r > 0)
+      g_ca_closed += (g_ca_closed == "" ? "" : ",") + IntegerToString(ticket);
+   else
+     {
+      if(g_ca_first_err == "")
+         g_ca_first_err = Mt4ErrCode(err);
+      g_ca_failed += (g_ca_failed == "" ? "" : ",") + "{" + JKi("ticket", ticket) + ",\"error\":" + ErrMt4(err, "#" + IntegerToString(ticket) + " not closed") + "}";
+      g_ca_failed_n++;
+     }
+   g_ca_idx++;
+   g_ca_tries = 0;
+   if(g_ca_idx >= g_ca_n)
+      CloseAllReply();
+  }
+
+// Runs one step of the active trade command.
+void TradeStep()
+  {
+   if(g_op == OPK_EXEC)
+      StepExecute();
+   else
+      if(g_op == OPK_MODIFY)
+         StepModify();
+      else
+         if(g_op == OPK_CLOSE)
+            StepClose();
+         else
+            if(g_op == OPK_DELETE)
+               StepDelete();
+            else
+               if(g_op == OPK_CLOSEALL)
+                  StepCloseAll();
+  }
+
+//=== recovery ======================================================================
+// A "sending" entry means the EA stopped between writing it and recording the
+// result: the trade call may or may not have reached the server. We never send
+// it again. We look at what the account shows and answer from that: the order
+// or the change is there -> success; it is not -> failure "not executed", and
+// the client may send a new request (with a new request_id) if it still wants it.
+void RecoverOne(int idx)
+  {
+   string rid = g_jr[idx].rid;
+   long sent = g_jr[idx].t;
+   if(!JsonParse(g_jr[idx].payload))
+     {
+      FinishCommand("execute_trade", rid, false, "", ErrJson("internal_error", "unreadable journal entry", -1));
+      return;
+     }
+   string cmd = "";
+   JGetStr("command", cmd);
+   string not_done = "the EA restarted before MT4 answered and the account shows no trace of this request: it was not executed";
+   if(cmd == "execute_trade")
+     {
+      string tag = "", sym = "", tname = "";
+      long magic = 0;
+      JGetStr("tag", tag);
+      JGetStr("symbol", sym);
+      JGetStr("type", tname);
+      JGetInt("magic", magic);
+      int t = FindTagged(tag, sym, TypeFromName(tname), (int)magic, sent);
+      if(t > 0)
+         FinishCommand(cmd, rid, true, ExecSuccessData(t, 0), "");
+      else
+         FinishCommand(cmd, rid, false, "", ErrJson("internal_error", not_done + " (no order tagged " + tag + ")", -1));
+      return;
+     }
+   long ticket = 0;
+   JGetInt("ticket", ticket);
+   if(cmd == "close_position")
+     {
+      double lots = 0;
+      JGetNum("lots", lots);
+      if(OrderSelect((int)ticket, SELECT_BY_TICKET) && OrderCloseTime() != 0)
+         FinishCommand(cmd, rid, true, CloseData((int)ticket, lots > 0), "");
+      else
+         FinishCommand(cmd, rid, false, "", ErrJson("internal_error", not_done, -1));
+      return;
+     }
+   if(cmd == "delete_order")
+     {
+      if(OrderSelect((int)ticket, SELECT_BY_TICKET) && OrderCloseTime() != 0)
+         FinishCommand(cmd, rid, true, "{" + JKi("ticket", ticket) + "}", "");
+      else
+         FinishCommand(cmd, rid, false, "", ErrJson("internal_error", not_done, -1));
+      return;
+     }
+   if(cmd == "modify_position")
+     {
+      double sl = 0, tp = 0, price = 0;
+      long exp = 0;
+      JGetNum("sl", sl);
+      JGetNum("tp", tp);
+      JGetNum("price", price);
+      JGetInt("exp", exp);
+      if(SelectOpen((int)ticket) && !NumChanged(OrderStopLoss(), sl) && !NumChanged(OrderTakeProfit(), tp)
+         && (IsMarketType(OrderType()) || (!NumChanged(OrderOpenPrice(), price) && (long)OrderExpiration() == exp)))
+        {
+         string sym = OrderSymbol();
+         FinishCommand(cmd, rid, true, "{" + JKi("ticket", ticket) + "," + JKr("stop_loss", PriceJ(sym, sl)) + "," + JKr("take_profit", PriceJ(sym, tp)) + "}", "");
+        }
+      else
+         FinishCommand(cmd, rid, false, "", ErrJson("internal_error", not_done, -1));
+      return;
+     }
+   if(cmd == "close_all")
+     {
+      string closed = "", failed = "";
+      int nf = 0;
+      int n = JCount("tickets");
+      for(int i = 0; i < n; i++)
+        {
+         long tk = 0;
+         JGetInt("tickets." + IntegerToString(i), tk);
+         if(OrderSelect((int)tk, SELECT_BY_TICKET) && OrderCloseTime() != 0)
+            closed += (closed == "" ? "" : ",") + IntegerToString(tk);
+         else
+           {
+            failed += (failed == "" ? "" : ",") + "{" + JKi("ticket", tk) + ",\"error\":" + ErrJson("internal_error", not_done, -1) + "}";
+            nf++;
+           }
+        }
+      string data = "{\"closed\":[" + closed + "],\"failed\":[" + failed + "]}";
+      if(nf == 0)
+         FinishCommand(cmd, rid, true, data, "");
+      else
+         FinishCommand(cmd, rid, false, data, ErrJson("internal_error", IntegerToString(nf) + " orders were not closed before the EA restarted", -1));
+      return;
+     }
+   FinishCommand("execute_trade", rid, false, "", ErrJson("internal_error", "unknown journal entry", -1));
+  }
+
+// Resolves every "sending" entry left by an earlier run. Call once the account
+// is logged in, before any command is taken.
+void RecoverJournal()
+  {
+   string rids[];
+   int k = 0;
+   for(int i = 0; i < g_jr_n; i++)
+      if(g_jr[i].state == JR_SENDING)
+        {
+         ArrayResize(rids, k + 1);
+         rids[k] = g_jr[i].rid;
+         k++;
+        }
+   for(int j = 0; j < k; j++)
+     {
+      int idx = JournalFind(rids[j]);
+      if(idx < 0 || g_jr[idx].state != JR_SENDING)
+         continue;
+      Log("resolving unfinished request " + rids[j]);
+      RecoverOne(idx);
+     }
+  }
+//+------------------------------------------------------------------+
