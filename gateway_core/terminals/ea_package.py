@@ -31,6 +31,7 @@ __all__ = [
     "decode_mql_source",
     "default_package_root",
     "load_ea_package",
+    "parse_ea_inputs",
     "parse_ea_version",
 ]
 
@@ -45,6 +46,11 @@ EA_SOURCE_ENV = "MT4_COMPANION_EA_SOURCE"
 
 _DEFINE_RE = re.compile(r'^\s*#define\s+COMPANION_EA_VERSION\s+"([^"\r\n]+)"', re.MULTILINE)
 _PROPERTY_RE = re.compile(r'^\s*#property\s+version\s+"([^"\r\n]+)"', re.MULTILINE)
+_INPUT_RE = re.compile(
+    r"^\s*(?:input|extern)\s+(?:const\s+)?(?P<type>\w+)\s+(?P<name>\w+)\s*"
+    r"(?:=\s*(?P<value>\"[^\"\r\n]*\"|[^;\r\n]*))?\s*;",
+    re.MULTILINE,
+)
 # Packaging artefacts that may sit next to the EA files in a resource package but are not EA files.
 _SKIP_NAMES = {"__init__.py", "__pycache__", "py.typed"}
 _SKIP_SUFFIXES = (".pyc", ".pyo")
@@ -86,6 +92,21 @@ def parse_ea_version(source_text: str) -> str | None:
     """
     match = _DEFINE_RE.search(source_text) or _PROPERTY_RE.search(source_text)
     return match.group(1).strip() if match else None
+
+
+def parse_ea_inputs(source_text: str) -> dict[str, str]:
+    """The EA's ``input``/``extern`` parameters with their default values, in source order.
+
+    Used to write a ``.set`` preset that puts every input back to its default, so settings a
+    trader once typed into the EA's dialog cannot override companion.cfg.
+    """
+    inputs: dict[str, str] = {}
+    for match in _INPUT_RE.finditer(source_text):
+        value = (match.group("value") or "").strip()
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            value = value[1:-1]
+        inputs[match.group("name")] = value
+    return inputs
 
 
 def decode_mql_source(data: bytes) -> str:

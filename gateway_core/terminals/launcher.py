@@ -23,7 +23,12 @@ from typing import Any, Protocol
 from gateway_core.terminals.atomic_file import atomic_write_bytes
 from gateway_core.terminals.data_folder_id import windows_path_in_prefix
 from gateway_core.terminals.discovery import TerminalInfo
-from gateway_core.terminals.ea_package import EA_NAME
+from gateway_core.terminals.ea_package import (
+    EA_MAIN_FILE,
+    EA_NAME,
+    decode_mql_source,
+    parse_ea_inputs,
+)
 
 __all__ = [
     "MANUAL_STEPS",
@@ -129,6 +134,14 @@ def render_preset(inputs: Mapping[str, str] | None = None) -> str:
     return "".join(line + "\r\n" for line in lines)
 
 
+def _installed_ea_inputs(terminal: TerminalInfo) -> dict[str, str]:
+    source = terminal.mql4_folder.joinpath(*EA_MAIN_FILE.split("/"))
+    try:
+        return parse_ea_inputs(decode_mql_source(source.read_bytes()))
+    except OSError:
+        return {}
+
+
 def write_launch_files(
     terminal: TerminalInfo,
     *,
@@ -136,8 +149,14 @@ def write_launch_files(
     period: str = "H1",
     inputs: Mapping[str, str] | None = None,
 ) -> tuple[Path, Path]:
-    """Write the start-up file and the preset; return their paths (config, preset)."""
+    """Write the start-up file and the preset; return their paths (config, preset).
+
+    ``inputs`` None: the preset sets every input of the installed EA to its default value (empty
+    overrides), so the EA takes its settings from companion.cfg.
+    """
     config_text = render_startup_config(symbol=symbol, period=period)
+    if inputs is None:
+        inputs = _installed_ea_inputs(terminal)
     preset_text = render_preset(inputs)
     presets = terminal.mql4_folder / "Presets"
     config_dir = terminal.data_folder / "config"

@@ -21,10 +21,12 @@ from gateway_core.terminals.ea_package import (
     EaPackageError,
     default_package_root,
     load_ea_package,
+    parse_ea_inputs,
     parse_ea_version,
 )
+from gateway_core.terminals.installer import install_ea, installed_state
 
-from .trees import make_ea_package
+from .trees import make_data_folder, make_ea_package
 
 REPO_EA = Path(__file__).resolve().parents[2] / "ea" / "MQL4"
 
@@ -123,8 +125,34 @@ def test_source_override_by_environment(tmp_path: Path) -> None:
 @pytest.mark.skipif(
     not (REPO_EA / "Experts" / "MT4Companion.mq4").is_file(), reason="the EA is not written yet"
 )
-def test_the_real_ea_is_found_and_versioned() -> None:
+def test_the_real_ea_is_found_and_versioned(tmp_path: Path) -> None:
     package = load_ea_package(default_package_root({}))
     assert "Experts/MT4Companion.mq4" in package.relative_paths()
     assert package.version is not None
     assert any(p.startswith("Include/MT4Companion/") for p in package.relative_paths())
+    # Installed into a terminal, it is recognised with the same version.
+    data = make_data_folder(tmp_path / "Terminal" / "50CA3DFB510CC5A8F28B48D1BF2A5702")
+    assert install_ea(data, token="t" * 24, package=package).ok
+    state = installed_state(data / "MQL4")
+    assert state.installed and state.version == package.version
+    # Its inputs default to "take it from companion.cfg".
+    inputs = parse_ea_inputs((REPO_EA / "Experts" / "MT4Companion.mq4").read_text("utf-8"))
+    assert inputs.get("Token") == ""
+
+
+def test_inputs_and_their_defaults() -> None:
+    source = (
+        'input string GatewayURL  = "";   // Gateway URL (empty: companion.cfg)\n'
+        'input string Greeting = "a; b"; // semicolon inside the string\n'
+        "extern int Magic = 1234;\n"
+        "input const double Lots=0.10;\n"
+        "input bool Verbose;\n"
+        "int not_an_input = 5;\n"
+    )
+    assert parse_ea_inputs(source) == {
+        "GatewayURL": "",
+        "Greeting": "a; b",
+        "Magic": "1234",
+        "Lots": "0.10",
+        "Verbose": "",
+    }

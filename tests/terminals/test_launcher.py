@@ -82,7 +82,9 @@ def test_launch_in_wine_prefix(tmp_path: Path) -> None:
     assert result.config_path == config
     assert config.read_bytes() == EXPECTED_STARTUP
     preset = data / "MQL4" / "Presets" / "MT4Companion.set"
-    assert result.preset_path == preset and preset.is_file()
+    assert result.preset_path == preset
+    # Every input back to its default: the EA then takes its settings from companion.cfg.
+    assert preset.read_bytes() == b"GatewayURL=\r\nTimerMs=0\r\n"
 
     ((argv, cwd, env),) = starter.calls
     assert argv == [

@@ -106,6 +106,9 @@ EA_MAIN = """//+----------------------------------------------------------------
 #include <MT4Companion/Config.mqh>
 #include <MT4Companion/WebSocket.mqh>
 
+input string GatewayURL = "";   // Gateway URL (empty: companion.cfg)
+input int    TimerMs    = 0;    // Timer period in ms (0: companion.cfg)
+
 int OnInit() {{ EventSetMillisecondTimer(25); return(INIT_SUCCEEDED); }}
 void OnDeinit(const int reason) {{ EventKillTimer(); }}
 void OnTimer() {{ }}
