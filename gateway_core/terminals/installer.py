@@ -286,9 +286,13 @@ def _prepare_directories(mql4: Path, relative_dirs: Iterable[str]) -> list[str]:
                 created.append("/".join(accumulated))
             # Creating a folder can succeed where creating a file does not (ACLs, read-only
             # attribute on Windows): try the real operation once.
-            fd, probe = tempfile.mkstemp(prefix=".mt4companion-probe-", dir=current)
-            os.close(fd)
-            os.unlink(probe)
+            try:
+                fd, probe = tempfile.mkstemp(prefix=".mt4companion-probe-", dir=current)
+                os.close(fd)
+                os.unlink(probe)
+            except OSError as exc:
+                exc.filename = str(current)  # name the folder, not the probe file
+                raise
     except _PreflightError:
         _undo_directories(mql4, created, created_mql4)
         raise
