@@ -182,9 +182,9 @@ async def _serve(args: argparse.Namespace) -> int:
     finally:
         log.info("shutting down")
         if demo_task is not None:
-            demo_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await demo_task
+            # The fleet saw `stop` too: let it close its connections with a clean 1000.
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError, Exception):
+                await asyncio.wait_for(demo_task, 5)
         if forwarder is not None:
             await forwarder.stop()
         await gateway.stop()
