@@ -7,9 +7,9 @@ Runs, in one go and on the same machine:
     plain WebSocket sink standing in for that backend.
 Each gateway process is pinned to CPU 0 ("one core") while its throughput is measured;
 this process, which generates the load and receives the output, runs beside it. For the
-latency runs the pin is lifted so a neighbour on CPU 0 does not count against either. For 1, 50 and 200 agents it measures
-events/s with every agent sending as fast as it can, then p50/p99 agent-to-subscriber
-latency at a steady 1,000 events/s in total.
+latency runs the pin is lifted so a neighbour on CPU 0 does not count against either.
+For 1, 50 and 200 agents it measures events/s with every agent sending as fast as it can,
+then p50/p99 agent-to-subscriber latency at a steady 1,000 events/s in total.
 
     python bench/gateway_ingest.py [--agents 1,50,200] [--events 40000] [--skip-seed]
 """
@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import os
 import re
 import signal
@@ -38,7 +37,7 @@ from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection, serve
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from rawws import RawAgent  # noqa: E402
+from rawws import RawAgent
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT.parent / "shared" / "peers" / "seed_gateway.py"
