@@ -40,28 +40,7 @@ from .events import (
 from .notices import AgentStatusNotice, ErrorMessage, Welcome
 from .replies import CommandResult, TradeExecuted
 
-Event: TypeAlias = Annotated[
-    Hello
-    | Snapshot
-    | PositionOpened
-    | PositionClosed
-    | PositionModified
-    | PositionPartiallyClosed
-    | OrderPlaced
-    | OrderModified
-    | OrderDeleted
-    | OrderTriggered
-    | PositionsUpdate
-    | AccountUpdate
-    | Quote
-    | SymbolInfo
-    | Heartbeat,
-    Field(discriminator="type"),
-]
-
-Reply: TypeAlias = Annotated[TradeExecuted | CommandResult, Field(discriminator="type")]
-
-AgentMessage: TypeAlias = Annotated[
+_EventUnion = (
     Hello
     | Snapshot
     | PositionOpened
@@ -77,10 +56,14 @@ AgentMessage: TypeAlias = Annotated[
     | Quote
     | SymbolInfo
     | Heartbeat
-    | TradeExecuted
-    | CommandResult,
-    Field(discriminator="type"),
-]
+)
+_ReplyUnion = TradeExecuted | CommandResult
+
+Event: TypeAlias = Annotated[_EventUnion, Field(discriminator="type")]
+
+Reply: TypeAlias = Annotated[_ReplyUnion, Field(discriminator="type")]
+
+AgentMessage: TypeAlias = Annotated[_EventUnion | _ReplyUnion, Field(discriminator="type")]
 """Anything an EA may send: an event or a reply to a command."""
 
 Command: TypeAlias = Annotated[
