@@ -1,0 +1,383 @@
+// The host loop: runs the EA's handlers like an MT4 chart does (OnInit, OnTimer at the
+// requested rate, OnTick on quotes of the chart symbol, OnDeinit) and takes control
+// operations as JSON lines on stdin. Waits in poll() with the timer's timeout: no busy spin.
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <map>
+
+#include "internal.hpp"
+#include "json.hpp"
+#include "trade_server.hpp"
+
+namespace mql {
+
+void refresh_predefined();
+
+HostState& host() {
+  static HostState h;
+  return h;
+}
+
+long long now_us() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<long long>(ts.tv_sec) * 1000000LL + ts.tv_nsec / 1000;
+}
+
+void emit_line(const std::string& json) {
+  std::fwrite(json.data(), 1, json.size(), stdout);
+  std::fputc('\n', stdout);
+  std::fflush(stdout);
+}
+
+void emit_log(const mql4api::string& s) {
+  emit_line("{\"event\":\"log\",\"text\":" + jstr(s.utf8()) + "}");
+}
+void emit_comment(const mql4api::string& s) {
+  emit_line("{\"event\":\"comment\",\"text\":" + jstr(s.utf8()) + "}");
+}
+void emit_alert(const mql4api::string& s) {
+  emit_line("{\"event\":\"alert\",\"text\":" + jstr(s.utf8()) + "}");
+}
+
+static std::string order_json(const Order& o) {
+  return "{\"ticket\":" + std::to_string(o.ticket) + ",\"symbol\":" + jstr(o.symbol) +
+         ",\"type\":" + std::to_string(o.type) + ",\"lots\":" + jnum(o.lots) +
+         ",\"open_price\":" + jnum(o.open_price) + ",\"open_time\":" + std::to_string(o.open_time) +
+         ",\"sl\":" + jnum(o.sl) + ",\"tp\":" + jnum(o.tp) + ",\"close_price\":" + jnum(o.close_price) +
+         ",\"close_time\":" + std::to_string(o.close_time) + ",\"profit\":" + jnum(o.profit) +
+         ",\"swap\":" + jnum(o.swap) + ",\"commission\":" + jnum(o.commission) +
+         ",\"magic\":" + std::to_string(o.magic) + ",\"comment\":" + jstr(o.comment) +
+         ",\"expiration\":" + std::to_string(o.expiration) + "}";
+}
+
+void emit_broker() {
+  Broker& b = broker();
+  std::string s = "{\"event\":\"broker\",\"orders\":[";
+  for (size_t i = 0; i < b.open.size(); ++i) {
+    Order o = b.open[i];
+    o.profit = b.profit_of(o);
+    o.close_price = b.close_price_of(o);
+    s += (i ? "," : "") + order_json(o);
+  }
+  s += "],\"history_count\":" + std::to_string(b.history.size()) + ",\"account\":{\"login\":" +
+       std::to_string(b.login) + ",\"name\":" + jstr(b.name) + ",\"server\":" + jstr(b.server) +
+       ",\"company\":" + jstr(b.company) + ",\"currency\":" + jstr(b.currency) +
+       ",\"leverage\":" + std::to_string(b.leverage) + ",\"balance\":" + jnum(b.balance) +
+       ",\"equity\":" + jnum(b.equity()) + ",\"margin\":" + jnum(b.margin()) +
+       ",\"free_margin\":" + jnum(b.free_margin()) + ",\"margin_level\":" + jnum(b.margin_level()) +
+       ",\"profit\":" + jnum(b.floating()) + "}}";
+  emit_line(s);
+}
+
+static void emit_history() {
+  Broker& b = broker();
+  std::string s = "{\"event\":\"history\",\"orders\":[";
+  for (size_t i = 0; i < b.history.size(); ++i) s += (i ? "," : "") + order_json(b.history[i]);
+  emit_line(s + "]}");
+}
+
+static void emit_error(const std::string& msg) {
+  emit_line("{\"event\":\"error\",\"message\":" + jstr(msg) + "}");
+}
+
+// ---- inputs -------------------------------------------------------------------------------
+static std::map<std::string, std::string> g_inputs;
+static std::map<std::string, bool> g_inputs_seen;
+
+const std::string* input_override(const char* name) {
+  auto it = g_inputs.find(name);
+  return it == g_inputs.end() ? nullptr : &it->second;
+}
+void input_seen(const char* name) { g_inputs_seen[name] = true; }
+void bad_input(const char* name, const std::string& value) {
+  emit_error(std::string("bad value for input ") + name + ": " + value);
+  std::exit(2);
+}
+
+// ---- running the program ------------------------------------------------------------------
+static const Program* g_prog = nullptr;
+static const Loc* g_locs = nullptr;
+
+[[noreturn]] void critical(const char* what, int loc) {
+  char buf[512];
+  if (loc >= 0 && g_locs) {
+    const Loc& l = g_locs[loc];
+    std::snprintf(buf, sizeof buf, "%s in '%s' (%d,%d)", what, l.file, l.line, l.col);
+  } else {
+    std::snprintf(buf, sizeof buf, "%s", what);
+  }
+  throw CriticalError(buf);
+}
+
+[[noreturn]] static void stopped(const std::string& reason, const std::string& text, int code) {
+  if (!text.empty()) emit_line("{\"event\":\"log\",\"text\":" + jstr(text) + "}");
+  emit_line("{\"event\":\"ea_stopped\",\"reason\":" + jstr(reason) + "}");
+  std::exit(code);
+}
+
+template <class F>
+static void guarded(F&& f) {
+  try {
+    refresh_predefined();
+    f();
+  } catch (const CriticalError& e) {
+    // MT4 prints the critical error and removes the EA without calling OnDeinit.
+    stopped(e.what(), e.what(), 3);
+  }
+}
+
+static void deinit(int reason) {
+  host().uninit_reason = reason;
+  if (g_prog->on_deinit) guarded([&] { g_prog->on_deinit(reason); });
+  host().timer_ms = 0;
+}
+
+static void init(bool first) {
+  host().stop_flag = false;
+  host().timer_ms = 0;
+  guarded([] { g_prog->reset(); });
+  if (first) {
+    for (auto& kv : g_inputs)
+      if (!g_inputs_seen.count(kv.first)) {
+        emit_error("unknown input variable: " + kv.first);
+        std::exit(2);
+      }
+  }
+  int rc = 0;
+  if (g_prog->on_init) guarded([&] { rc = g_prog->on_init(); });
+  if (rc != 0) {
+    deinit(mql4api::REASON_INITFAILED);
+    stopped("init_failed", "initialization failed (OnInit returned " + std::to_string(rc) + ")", 1);
+  }
+  emit_line("{\"event\":\"ready\"}");
+  emit_broker();
+}
+
+static void check_removed() {
+  if (host().remove_requested) {
+    deinit(mql4api::REASON_PROGRAM);
+    stopped("ExpertRemove", "", 0);
+  }
+}
+
+static int type_from(const JVal& v) {
+  if (v.kind == JVal::Num) return static_cast<int>(v.n);
+  std::string t;
+  for (char c : v.s)
+    if (c != '_' && c != ' ' && c != '-') t += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const char* names[] = {"buy", "sell", "buylimit", "selllimit", "buystop", "sellstop"};
+  for (int i = 0; i < 6; ++i)
+    if (t == names[i]) return i;
+  return -1;
+}
+
+static long long g_next_timer = 0;
+void timer_reset() { g_next_timer = 0; }
+
+static int timer_interval_ms() {
+  if (host().timer_ms <= 0) return 0;
+  return host().timer_override > 0 ? host().timer_override : host().timer_ms;
+}
+
+static void handle(const std::string& line) {
+  std::map<std::string, JVal> m;
+  std::string err;
+  if (!parse_flat_json(line, m, err)) return emit_error("invalid JSON: " + err);
+  auto get = [&](const char* k) -> const JVal* {
+    auto it = m.find(k);
+    return it == m.end() ? nullptr : &it->second;
+  };
+  auto num = [&](const char* k, double def) {
+    const JVal* v = get(k);
+    return v && v->kind == JVal::Num ? v->n : def;
+  };
+  auto str = [&](const char* k, const std::string& def) {
+    const JVal* v = get(k);
+    return v && v->kind == JVal::Str ? v->s : def;
+  };
+  const JVal* opv = get("op");
+  if (!opv || opv->kind != JVal::Str) return emit_error("missing \"op\"");
+  const std::string op = opv->s;
+  Broker& b = broker();
+  auto manual = [&](const char* name, int ticket, int e) {
+    emit_line(std::string("{\"event\":\"manual\",\"op\":") + jstr(name) + ",\"ticket\":" +
+              std::to_string(ticket) + ",\"error\":" + std::to_string(e) + "}");
+    if (e == 0) emit_broker();
+  };
+  if (op == "quote") {
+    std::string sym = str("symbol", host().chart_symbol);
+    const JVal* bid = get("bid");
+    const JVal* ask = get("ask");
+    if (!b.sym(sym)) return emit_error("unknown symbol: " + sym);
+    if (!bid || !ask || bid->kind != JVal::Num || ask->kind != JVal::Num || bid->n <= 0 || ask->n < bid->n)
+      return emit_error("quote needs numeric bid <= ask");
+    b.quote(sym, bid->n, ask->n);
+    emit_broker();
+    if (sym == host().chart_symbol && g_prog->on_tick) guarded([] { g_prog->on_tick(); });
+  } else if (op == "open") {
+    int type = get("type") ? type_from(*get("type")) : -1;
+    if (type < 0) return emit_error("open: bad or missing type");
+    int e = 0;
+    int t = b.send(Actor::Manual, str("symbol", host().chart_symbol), type, num("lots", 0),
+                   num("price", 0), 0, num("sl", 0), num("tp", 0), str("comment", ""),
+                   static_cast<int>(num("magic", 0)), static_cast<long>(num("expiration", 0)), e);
+    manual("open", t, e);
+  } else if (op == "close") {
+    int e = 0;
+    int ticket = static_cast<int>(num("ticket", 0));
+    b.close(Actor::Manual, ticket, num("lots", 0), 0, 0, e);
+    manual("close", ticket, e);
+  } else if (op == "modify") {
+    int e = 0;
+    int ticket = static_cast<int>(num("ticket", 0));
+    const Order* o = b.find_open(ticket);
+    b.modify(Actor::Manual, ticket, num("price", o ? o->open_price : 0), num("sl", o ? o->sl : 0),
+             num("tp", o ? o->tp : 0), static_cast<long>(num("expiration", o ? double(o->expiration) : 0)), e);
+    manual("modify", ticket, e);
+  } else if (op == "delete") {
+    int e = 0;
+    int ticket = static_cast<int>(num("ticket", 0));
+    b.remove(Actor::Manual, ticket, e);
+    manual("delete", ticket, e);
+  } else if (op == "fail_next") {
+    int e = static_cast<int>(num("error", 0));
+    int count = static_cast<int>(num("count", 1));
+    if (e <= 0 || count <= 0) return emit_error("fail_next needs error > 0 and count > 0");
+    for (int i = 0; i < count; ++i) b.fail_queue.push_back(e);
+  } else if (op == "restart_ea") {
+    deinit(mql4api::REASON_RECOMPILE);
+    init(false);
+    int iv = timer_interval_ms();
+    g_next_timer = now_us() + iv * 1000LL;
+  } else if (op == "set") {
+    for (auto& kv : m) {
+      if (kv.first == "op") continue;
+      if (kv.second.kind != JVal::Bool) return emit_error("set: " + kv.first + " must be true/false");
+      if (kv.first == "dll_allowed") host().dll_allowed = kv.second.b;
+      else if (kv.first == "trade_allowed") host().trade_allowed = kv.second.b;
+      else if (kv.first == "connected") host().connected = kv.second.b;
+      else return emit_error("set: unknown flag " + kv.first);
+    }
+  } else if (op == "symbol") {
+    SymbolSpec* s = b.sym(str("symbol", ""));
+    if (!s) return emit_error("symbol: unknown symbol");
+    s->stops_level = static_cast<int>(num("stops_level", s->stops_level));
+    s->freeze_level = static_cast<int>(num("freeze_level", s->freeze_level));
+    if (get("trade_allowed") && get("trade_allowed")->kind == JVal::Bool) s->trade_allowed = get("trade_allowed")->b;
+  } else if (op == "tick") {
+    if (g_prog->on_tick) guarded([] { g_prog->on_tick(); });
+  } else if (op == "timer") {
+    if (g_prog->on_timer) guarded([] { g_prog->on_timer(); });
+  } else if (op == "state") {
+    emit_broker();
+  } else if (op == "history") {
+    emit_history();
+  } else if (op == "stop") {
+    host().stop_flag = true;
+    deinit(mql4api::REASON_REMOVE);
+    stopped("removed", "", 0);
+  } else {
+    emit_error("unknown op: " + op);
+  }
+  check_removed();
+}
+
+static void usage_error(const std::string& msg) {
+  emit_error(msg);
+  std::exit(2);
+}
+
+int host_main(int argc, char** argv, const Program& p) {
+  signal(SIGPIPE, SIG_IGN);
+  g_prog = &p;
+  g_locs = p.locs;
+  HostState& h = host();
+  h.ea_name = p.name;
+  Broker& b = broker();
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto val = [&]() -> std::string {
+      if (i + 1 >= argc) usage_error("missing value for " + a);
+      return argv[++i];
+    };
+    if (a == "--sandbox") h.sandbox = val();
+    else if (a == "--ea-path") h.ea_path = val();
+    else if (a == "--timer-ms") h.timer_override = std::atoi(val().c_str());
+    else if (a == "--input") {
+      std::string kv = val();
+      size_t eq = kv.find('=');
+      if (eq == std::string::npos) usage_error("--input needs name=value");
+      g_inputs[kv.substr(0, eq)] = kv.substr(eq + 1);
+    } else if (a == "--account-login") b.login = std::atol(val().c_str());
+    else if (a == "--balance") b.balance = std::atof(val().c_str());
+    else if (a == "--leverage") b.leverage = std::atoi(val().c_str());
+    else if (a == "--currency") b.currency = val();
+    else if (a == "--server") b.server = val();
+    else if (a == "--company") b.company = val();
+    else if (a == "--account-name") b.name = val();
+    else if (a == "--symbol") h.chart_symbol = val();
+    else if (a == "--server-offset") h.server_offset = std::atol(val().c_str());
+    else if (a == "--no-dll") h.dll_allowed = false;
+    else if (a == "--no-trade") h.trade_allowed = false;
+    else usage_error("unknown argument " + a);
+  }
+  if (h.sandbox.empty()) usage_error("--sandbox is required");
+  if (!b.sym(h.chart_symbol)) usage_error("unknown chart symbol " + h.chart_symbol);
+  init(true);
+  int iv = timer_interval_ms();
+  g_next_timer = now_us() + iv * 1000LL;
+  std::string buf;
+  char chunk[65536];
+  bool eof = false;
+  while (true) {
+    int interval = timer_interval_ms();
+    int timeout = -1;
+    long long now = now_us();
+    if (interval > 0) {
+      if (g_next_timer <= 0) g_next_timer = now + interval * 1000LL;
+      long long left = g_next_timer - now;
+      timeout = left <= 0 ? 0 : static_cast<int>((left + 999) / 1000);
+    }
+    if (eof) {
+      // stdin closed: the controller is gone; behave like closing the terminal.
+      deinit(mql4api::REASON_CLOSE);
+      stopped("stdin closed", "", 0);
+    }
+    pollfd pfd{0, POLLIN, 0};
+    int r = poll(&pfd, 1, timeout);
+    if (r > 0 && (pfd.revents & (POLLIN | POLLHUP | POLLERR))) {
+      ssize_t n = read(0, chunk, sizeof chunk);
+      if (n <= 0) {
+        eof = true;
+      } else {
+        buf.append(chunk, static_cast<size_t>(n));
+        size_t pos;
+        while ((pos = buf.find('\n')) != std::string::npos) {
+          std::string line = buf.substr(0, pos);
+          buf.erase(0, pos + 1);
+          if (!line.empty() && line.back() == '\r') line.pop_back();
+          if (line.find_first_not_of(" \t") == std::string::npos) continue;
+          handle(line);
+        }
+      }
+    }
+    interval = timer_interval_ms();
+    if (interval > 0 && now_us() >= g_next_timer) {
+      // One pending timer event at most, like MT4: if we fell behind, do not queue a burst.
+      g_next_timer += interval * 1000LL;
+      if (g_next_timer < now_us()) g_next_timer = now_us() + interval * 1000LL;
+      if (p.on_timer) guarded([&] { p.on_timer(); });
+      check_removed();
+    } else if (interval <= 0) {
+      g_next_timer = 0;
+    }
+  }
+}
+
+}  // namespace mql

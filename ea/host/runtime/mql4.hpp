@@ -1,0 +1,6 @@
+// Umbrella header included by every translated EA.
+#pragma once
+
+#include <cstdlib>
+
+#include "host.hpp"
