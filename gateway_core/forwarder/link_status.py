@@ -62,6 +62,7 @@ class LinkStatus:
             "last_seq": last_seq,
             "acked_seq": acked_seq,
             "risk": self.remote_trading,
+            "connect_attempts": self.attempts,
         }
         if self.state == "reconnecting" and self.retry_at is not None:
             body["retry_in_s"] = round(max(0.0, self.retry_at - now_monotonic), 1)
