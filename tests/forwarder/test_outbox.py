@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from gateway_core.forwarder.outbox import Outbox, OutItem
+from gateway_core.forwarder.sqlite_store import open_store
+
+
+def items(n: int, kind: str = "position_opened", start: int = 0) -> list[OutItem]:
+    return [OutItem("demo-1", kind, f'{{"type":"{kind}","n":{start + i}}}') for i in range(n)]
+
+
+def test_sequence_numbers_count_up_and_survive_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "o.sqlite3"
+    ob = Outbox(open_store(path))
+    stored = ob.append(items(3))
+    assert [s.seq for s in stored] == [1, 2, 3]
+    assert stored[0].frame == ('{"type":"event","seq":1,"agent_id":"demo-1","event":'
+                               '{"type":"position_opened","n":0}}')
+    gid = ob.gateway_id
+    ob.ack(3)  # everything pruned: the last seq must still be remembered
+    again = Outbox(open_store(path))
+    assert again.gateway_id == gid and again.depth == 0
+    assert [s.seq for s in again.append(items(2))] == [4, 5]
+
+
+def test_unacked_items_come_back_in_order_and_acks_prune(tmp_path: Path) -> None:
+    ob = Outbox(open_store(tmp_path / "o.sqlite3"))
+    ob.append(items(10))
+    assert [s.seq for s in ob.pending(after=4, limit=3)] == [5, 6, 7]
+    assert ob.ack(6) == 6 and ob.depth == 4 and ob.first_seq() == 7
+    assert ob.ack(5) == 0  # old ack: nothing
+    reopened = Outbox(open_store(tmp_path / "o.sqlite3"))
+    assert reopened.acked_seq == 6 and reopened.depth == 4
+    assert [s.seq for s in reopened.pending(after=0)] == [7, 8, 9, 10]
+
+
+def test_bound_drops_live_ticks_first_then_everything(caplog: pytest.LogCaptureFixture
+                                                      ) -> None:
+    ob = Outbox(open_store(":memory:"), max_items=4)
+    ob.append(items(4))
+    with caplog.at_level(logging.WARNING):
+        kept = ob.append(items(3, "positions_update") + items(2, "position_closed"))
+    assert [s.seq for s in kept] == [5, 6]  # ticks dropped, trades kept, no seq gap
+    assert ob.dropped == 3 and ob.full
+    assert "outbox full" in caplog.text
+    ob.append(items(2))
+    with caplog.at_level(logging.ERROR):
+        assert ob.append(items(1)) == []  # hard limit: twice the bound
+    assert "hard limit" in caplog.text
+    ob.ack(ob.last_seq)
+    assert [s.seq for s in ob.append(items(1, "quote"))] == [9]
