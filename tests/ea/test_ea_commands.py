@@ -45,7 +45,7 @@ async def test_execute_pending_with_expiration(gateway: FakeGateway, ea: EaHost)
         ({"symbol": "EURUSD", "type": "buy", "lots": 0.001}, "invalid_volume"),
         ({"symbol": "EURUSD", "type": "buy", "lots": 0.015}, "invalid_volume"),
         ({"symbol": "EURUSD", "type": "buy", "lots": 1000}, "invalid_volume"),
-        ({"symbol": "EURUSD", "type": "buy", "lots": 0.1, "stop_loss": 1.0999}, "invalid_stops"),
+        ({"symbol": "EURUSD", "type": "buy", "lots": 0.1, "stop_loss": 1.09995}, "invalid_stops"),
         ({"symbol": "EURUSD", "type": "sell", "lots": 0.1, "take_profit": 1.2}, "invalid_stops"),
         ({"symbol": "EURUSD", "type": "buy_limit", "lots": 0.1, "price": 1.2}, "invalid_stops"),
         ({"symbol": "NOPE", "type": "buy", "lots": 0.1}, "unknown_symbol"),

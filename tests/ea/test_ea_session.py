@@ -70,8 +70,8 @@ async def test_refused_without_the_right_token(gateway: FakeGateway, tmp_path: P
 
 async def test_inputs_override_the_config_file(gateway: FakeGateway, tmp_path: Path) -> None:
     write_config(tmp_path, "ws://127.0.0.1:1/mt4", token="nope")
-    host = EaHost(tmp_path, ["--input", f"GatewayURL={gateway.url}", "--input", f"Token={TOKEN}",
-                             "--input", "AgentId=my-terminal"])
+    host = EaHost(tmp_path, ["--inputs", f"GatewayURL={gateway.url}", f"Token={TOKEN}",
+                             "AgentId=my-terminal"])
     await host.start()
     try:
         conn = await gateway.wait_conn()
@@ -161,25 +161,37 @@ async def test_reconnect_catches_up_closes_made_while_disconnected(tmp_path: Pat
         await gw.stop()
 
 
-async def test_restart_ea_catches_up_from_saved_state(gateway: FakeGateway, ea: EaHost) -> None:
-    ans = await ea.manual("open", symbol="EURUSD", type="sell", lots=0.1)
-    ticket = ans["ticket"]
-    await gateway.wait_type("position_opened", pred=lambda m: m["data"]["ticket"] == ticket)
-    # stop the EA (like removing it), close by hand, start it again
-    await ea.send(op="set", dll_allowed=False)
-    await ea.send(op="restart_ea")
-    await wait_closed(gateway)
-    await ea.manual("close", ticket=ticket)
-    await ea.send(op="set", dll_allowed=True)
-    conn = await gateway.wait_conn(2, timeout=30)
-    closed = await gateway.wait_msg(lambda m: m.get("type") == "position_closed", 20, "catch-up", conn=conn)
-    assert closed["data"]["ticket"] == ticket
-
-
-async def wait_closed(gateway: FakeGateway) -> None:
-    from .harness import wait_until
-
-    await wait_until(lambda: gateway.conn.closed, 10, "the EA to disconnect", gateway.cond)
+async def test_restart_ea_catches_up_from_saved_state(tmp_path: Path) -> None:
+    """A close made while the EA was stopped still reaches the gateway: the EA saves what the
+    gateway last saw on OnDeinit and diffs against it after OnInit."""
+    gw = FakeGateway()
+    await gw.start()
+    write_config(tmp_path, gw.url)
+    host = EaHost(tmp_path)
+    await host.start()
+    gw2: FakeGateway | None = None
+    try:
+        await gw.wait_conn()
+        await gw.wait_type("snapshot", timeout=30)
+        ans = await host.manual("open", symbol="EURUSD", type="sell", lots=0.1)
+        ticket = ans["ticket"]
+        await gw.wait_type("position_opened", pred=lambda m: m["data"]["ticket"] == ticket)
+        port = gw.port
+        await gw.stop()
+        await host.send(op="restart_ea")      # OnDeinit + OnInit: memory is gone
+        await host.manual("close", ticket=ticket)
+        gw2 = FakeGateway(port=port)
+        await gw2.start()
+        conn = await gw2.wait_conn(timeout=40)
+        closed = await gw2.wait_msg(lambda m: m.get("type") == "position_closed", 20, "catch-up",
+                                    conn=conn)
+        assert closed["data"]["ticket"] == ticket
+        assert not gw2.invalid, gw2.invalid
+    finally:
+        await host.stop()
+        await gw.stop()
+        if gw2 is not None:
+            await gw2.stop()
 
 
 async def test_many_events_do_not_block(gateway: FakeGateway, ea: EaHost) -> None:

@@ -79,7 +79,9 @@ void OnDeinit(const int reason)
    EventKillTimer();
    if(g_agent_ready)
       TrackerSave();
-   if(g_wsa_started)
+   // Calling an import with DLLs disallowed stops the EA with a critical error,
+   // so without the permission the socket is left to the terminal.
+   if(g_wsa_started && IsDllsAllowed())
      {
       if(g_ws_state != WS_ST_CLOSED)
          WsShutdown(1001, "EA stopped");
