@@ -1,0 +1,87 @@
+"""Connection status: every terminal with its state and heartbeat age, and the platform
+link (who we are signed in as, its state, events waiting in the outbox)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .agents_model import COLUMNS, STATUS_COLUMNS, AgentsModel
+from .qt import (
+    QAbstractItemView,
+    QFormLayout,
+    QGroupBox,
+    QHeaderView,
+    QLabel,
+    QSortFilterProxyModel,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+from .table_model import SORT_ROLE
+
+LINK_WORDS = {
+    "starting": "starting",
+    "connecting": "connecting...",
+    "connected": "connected",
+    "reconnecting": "reconnecting",
+    "auth_failed": "sign-in refused: enter a new token in Settings",
+    "stopped": "stopped",
+}
+
+
+def agents_view(model: AgentsModel, columns: list[int]) -> QTableView:
+    proxy = QSortFilterProxyModel(model)
+    proxy.setSourceModel(model)
+    proxy.setSortRole(SORT_ROLE)
+    view = QTableView()
+    view.setModel(proxy)
+    view.setSortingEnabled(True)
+    view.sortByColumn(0, proxy.sortOrder())
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.verticalHeader().hide()
+    view.verticalHeader().setDefaultSectionSize(22)
+    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    view.horizontalHeader().setStretchLastSection(True)
+    for c in range(len(COLUMNS)):
+        view.setColumnHidden(c, c not in columns)
+    return view
+
+
+def describe_link(link: Mapping[str, Any] | None, configured: bool) -> dict[str, str]:
+    if link is None:
+        state = "not configured: add the platform URL and sign-in token in Settings" if not \
+            configured else "not running (this build has no platform link, or it failed to start)"
+        return {"state": state, "who": "-", "outbox": "-", "url": "-", "detail": ""}
+    state = LINK_WORDS.get(str(link.get("state")), str(link.get("state")))
+    if link.get("state") == "reconnecting" and link.get("retry_in_s") is not None:
+        state += f" (next try in {link['retry_in_s']:.0f} s)"
+    outbox = f"{link.get('outbox_depth', 0)} events waiting"
+    if link.get("outbox_full"):
+        outbox += " (full: live updates are being dropped)"
+    who = link.get("signed_in_as") or "-"
+    if link.get("token_expires_soon"):
+        who += " (token expires soon)"
+    return {"state": state, "who": str(who), "outbox": outbox, "url": str(link.get("url", "")),
+            "detail": str(link.get("detail") or "")}
+
+
+class ConnectionPage(QWidget):
+    def __init__(self, agents: AgentsModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.view = agents_view(agents, STATUS_COLUMNS)
+        box = QGroupBox("Web platform")
+        form = QFormLayout(box)
+        self.link_labels = {k: QLabel("-") for k in ("state", "who", "outbox", "url", "detail")}
+        for key, title in (("state", "Link"), ("who", "Signed in as"), ("outbox", "Outbox"),
+                           ("url", "Platform"), ("detail", "Detail")):
+            self.link_labels[key].setWordWrap(True)
+            form.addRow(title, self.link_labels[key])
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("<b>Terminals</b>"))
+        layout.addWidget(self.view, 1)
+        layout.addWidget(box)
+
+    def show_link(self, link: Mapping[str, Any] | None, configured: bool) -> None:
+        for key, text in describe_link(link, configured).items():
+            self.link_labels[key].setText(text)
