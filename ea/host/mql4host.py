@@ -19,7 +19,7 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
 
-from ea.host.translator.build import BuildError, build  # noqa: E402
+from ea.host.translator.build import BuildError, build
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:

@@ -29,7 +29,8 @@ from .translator import Translator
 
 HOST_DIR = Path(__file__).resolve().parent.parent
 RUNTIME_DIR = HOST_DIR / "runtime"
-CXX = os.environ.get("CXX", "g++")
+CXX = os.environ.get("CXX") or shutil.which("g++") or "g++"
+AR = shutil.which("ar") or "/usr/bin/ar"
 CXXFLAGS = ["-std=c++17", "-O1", "-fwrapv", "-fno-strict-aliasing", "-w", "-pipe"]
 
 
@@ -61,8 +62,13 @@ def locked(path: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def run_tool(args: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the compiler or archiver; arguments are our own paths, never shell-interpreted."""
+    return subprocess.run(args, capture_output=True, text=True, check=False, cwd=cwd)  # noqa: S603
+
+
 def compiler_id() -> str:
-    out = subprocess.run([CXX, "--version"], capture_output=True, text=True, check=False)
+    out = run_tool([CXX, "--version"])
     return out.stdout.splitlines()[0] if out.stdout else CXX
 
 
@@ -91,8 +97,7 @@ def build_runtime() -> Path:
 
         def compile_one(src: Path) -> tuple[Path, str]:
             obj = tmp / (src.stem + ".o")
-            r = subprocess.run([CXX, *CXXFLAGS, "-I", str(RUNTIME_DIR), "-c", str(src), "-o",
-                                str(obj)], capture_output=True, text=True, check=False)
+            r = run_tool([CXX, *CXXFLAGS, "-I", str(RUNTIME_DIR), "-c", str(src), "-o", str(obj)])
             return obj, (r.stderr if r.returncode else "")
 
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as ex:
@@ -101,8 +106,9 @@ def build_runtime() -> Path:
         if errors:
             shutil.rmtree(tmp, ignore_errors=True)
             raise BuildError("runtime failed to compile:\n" + "\n".join(errors))
-        subprocess.run(["ar", "rcs", str(tmp / "libmql4rt.a"), *(str(o) for o, _ in results)],
-                       check=True)
+        ar = run_tool([AR, "rcs", str(tmp / "libmql4rt.a"), *(str(o) for o, _ in results)])
+        if ar.returncode != 0:
+            raise BuildError("ar failed: " + ar.stderr)
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         if out_dir.exists():
             shutil.rmtree(out_dir)
@@ -146,9 +152,8 @@ def build(ea: Path, sandbox: Path | None = None) -> BuildResult:
     tmp = Path(tempfile.mkdtemp(prefix="ea-", dir=cache_root()))
     cpp = tmp / "ea_generated.cpp"
     cpp.write_text(cpp_text, encoding="utf-8")
-    r = subprocess.run([CXX, *CXXFLAGS, "-I", str(RUNTIME_DIR), "-o", str(tmp / ea.stem),
-                        str(cpp), str(lib)], capture_output=True, text=True, check=False,
-                       cwd=tmp)
+    r = run_tool([CXX, *CXXFLAGS, "-I", str(RUNTIME_DIR), "-o", str(tmp / ea.stem), str(cpp),
+                  str(lib)], cwd=tmp)
     if r.returncode != 0:
         keep = cache_root() / "last-failed.cpp"
         shutil.copy(cpp, keep)

@@ -16,6 +16,8 @@ differs, and parses just enough (declarations, parameter lists, struct bodies) t
 * `#import` declarations become wrappers that call the runtime's DLL implementations.
 """
 
+# Token lists are assembled by concatenation throughout; unpacking would not read better.
+# ruff: noqa: RUF005
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -168,10 +170,9 @@ class Translator:
                         break
                 else:
                     self.types.add(toks[j - 1].text)
-            elif t.text in ("typename",) or (t.text == "class" and i and toks[i - 1].text in (
-                    "<", ",")):
-                if nxt.kind == "id":
-                    self.types.add(nxt.text)
+            elif (t.text == "typename" or (t.text == "class" and i and toks[i - 1].text in (
+                    "<", ","))) and nxt.kind == "id":
+                self.types.add(nxt.text)
 
     def out(self, buf: list[Tok], at: Tok, *texts: str) -> None:
         for s in texts:
@@ -234,8 +235,8 @@ class Translator:
             i += 1
         t = self.tk(i)
         # constructor / destructor inside a class, or Class::method out of class
-        if ctx == "member" and (t.text == cls and self.text(i + 1) == "("
-                                or t.text == "~" and self.text(i + 1) == cls):
+        if ctx == "member" and ((t.text == cls and self.text(i + 1) == "(")
+                                or (t.text == "~" and self.text(i + 1) == cls)):
             name_end = i + (2 if t.text == "~" else 1)
             return self.function(i, [], self.toks[i:name_end], name_end, buf, ctx, prefix, specs)
         if t.kind == "id" and self.text(i + 1) == "::" and self.text(i + 3) == "(":
