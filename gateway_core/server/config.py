@@ -19,7 +19,8 @@ class GatewayConfig:
     token: str
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
-    max_frame_bytes: int = 1 << 20
+    max_frame_bytes: int = 4 << 20
+    """Room for a snapshot of a few thousand orders; anything larger is refused (1009)."""
     max_connections: int = 256
     agent_rate: RateLimit = RateLimit(per_second=5_000, burst=10_000)
     client_rate: RateLimit = RateLimit(per_second=200, burst=400)
