@@ -63,7 +63,8 @@ def test_market_order_requote_and_exactly_one_send(trader: Trader) -> None:
     trader.quote(1.10000, 1.10020)
     start = len(trader.h.events)
     # Price 5 points away with slippage 3: requote; within slippage: filled at Ask.
-    res = trader.run("send;EURUSD;0;0.10;1.10025;3;0;0;x;42", "send;EURUSD;0;0.10;1.10022;3;0;0;x;42")
+    res = trader.run("send;EURUSD;0;0.10;1.10025;3;0;0;x;42",
+                     "send;EURUSD;0;0.10;1.10022;3;0;0;x;42")
     assert res[0] == "send -1 138"
     t = ticket_of(res[1])
     sends = [e for e in trader.trades(start) if e["op"] == "OrderSend"]

@@ -45,6 +45,7 @@ struct Sock {
   int fd;
   bool nonblocking = false;
   bool connecting = false;  // non-blocking connect in progress
+  int so_error = 0;         // WSA code of a failed connect noticed by select(), for SO_ERROR
 };
 
 int g_wsa_error = 0;
@@ -348,10 +349,9 @@ long long select(DllArg* a, int n) {
       ::getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len);
       if (err) {
         failed_connect = true;  // Winsock reports a failed connect in exceptfds only
-        g_wsa_error = wsa_from_errno(err);
+        s->so_error = wsa_from_errno(err);
       }
       s->connecting = false;
-      if (err) s->connecting = false;
     }
     auto in = [&](const WinFdSet& set) {
       for (int h : set.fds)
@@ -405,7 +405,10 @@ long long getsockopt(DllArg* a, int n) {
   socklen_t len = sizeof v;
   if (::getsockopt(s->fd, map_level(level), lopt, &v, &len) != 0) return fail(wsa_from_errno(errno));
   if (lopt == SO_ERROR) {
+    // Reading SO_ERROR returns and resets the socket's error, on both systems.
     if (v) v = wsa_from_errno(v);
+    else if (s->so_error) v = s->so_error;
+    s->so_error = 0;
     if (s->connecting) {
       pollfd p{s->fd, POLLOUT, 0};
       if (poll(&p, 1, 0) == 1) s->connecting = false;

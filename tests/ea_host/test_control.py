@@ -1,0 +1,95 @@
+"""The stdin control protocol, the timer and the CLI wrapper."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from .conftest import REPO, SAMPLES
+from .hostproc import Host
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def test_bad_input_gives_error_events_not_a_crash(binaries: dict[str, Path],
+                                                  run_host: Callable[..., Host]) -> None:
+    h = run_host(binaries["Trader"])
+    h.wait(lambda e: e.get("event") == "broker")
+    bad = ["{not json", "[1,2]", '{"op": 5}', '{"op":"nope"}', '{"op":"quote","bid":"x"}',
+           '{"op":"quote","symbol":"ZZZ","bid":1,"ask":2}', '{"op":"open","type":"sideways"}',
+           '{"op":"fail_next","error":0}', '{"op":"set","trade_allowed":"yes"}',
+           '{"op":"open","nested":{"a":1}}', '{"op":"quote","bid":2,"ask":1}']
+    for line in bad:
+        start = h.send_raw(line)
+        ev = h.wait(lambda e: e.get("event") == "error", start=start, what=line)
+        assert ev["message"], line
+    start = h.send(op="state")
+    h.wait(lambda e: e.get("event") == "broker", start=start)
+    assert h.proc.poll() is None
+
+
+def test_quote_drives_ontick_and_manual_errors(binaries: dict[str, Path],
+                                               run_host: Callable[..., Host]) -> None:
+    h = run_host(binaries["Trader"])
+    h.wait(lambda e: e.get("event") == "broker")
+    start = h.send(op="close", ticket=12345)
+    ev = h.wait(lambda e: e.get("event") == "manual", start=start)
+    assert ev == {"event": "manual", "op": "close", "ticket": 12345, "error": 4108}
+    start = h.send(op="open", symbol="XAUUSD", type="buy limit", lots=0.1, price=1990.0,
+                   sl=1980.0, tp=2010.0)
+    ev = h.wait(lambda e: e.get("event") == "manual", start=start)
+    assert ev["error"] == 0
+    start = h.send(op="modify", ticket=ev["ticket"], sl=1985.0)
+    assert h.wait(lambda e: e.get("event") == "manual", start=start)["error"] == 0
+    start = h.send(op="delete", ticket=ev["ticket"])
+    assert h.wait(lambda e: e.get("event") == "manual", start=start)["error"] == 0
+    broker = h.wait(lambda e: e.get("event") == "broker", start=start)
+    assert broker["orders"] == [] and broker["history_count"] == 1
+
+
+def test_timer_keeps_up_without_spinning(binaries: dict[str, Path],
+                                         run_host: Callable[..., Host]) -> None:
+    h = run_host(binaries["Trader"], ["--timer-ms", "25"])
+    h.wait(lambda e: e.get("event") == "ready")
+    t0 = time.monotonic()
+    h.wait(lambda e: e.get("event") == "comment" and e["text"] == "timer 40", timeout=10)
+    elapsed = time.monotonic() - t0
+    assert 0.8 < elapsed < 2.0, elapsed  # 40 events at 25 ms
+    with open(f"/proc/{h.proc.pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    cpu_s = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    assert cpu_s < 0.5, cpu_s  # waiting in poll(), not spinning
+    start = h.send(op="stop")
+    h.wait_log("deinit 1", start)
+    assert h.exit_code() == 0
+
+
+def test_stdin_eof_deinitialises(binaries: dict[str, Path], run_host: Callable[..., Host]) -> None:
+    h = run_host(binaries["Trader"])
+    h.wait(lambda e: e.get("event") == "ready")
+    assert h.proc.stdin is not None
+    h.proc.stdin.close()
+    assert h.exit_code() == 0
+    assert any(x.startswith("deinit 9") for x in h.logs())  # REASON_CLOSE
+
+
+def test_cli_builds_and_runs(tmp_path: Path, binaries: dict[str, Path]) -> None:
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "ea" / "host" / "mql4host.py"), "--ea",
+         str(SAMPLES / "StringsArrays.mq4"), "--sandbox", str(tmp_path / "t"), "--inputs",
+         "Greeting=cli", "--account-login", "4242"],
+        input='{"op":"stop"}\n', capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    events = [json.loads(x) for x in proc.stdout.splitlines()]
+    logs = [e["text"] for e in events if e["event"] == "log"]
+    assert "counter=6 greeting=cli mode=0" in logs
+    broker = next(e for e in events if e["event"] == "broker")
+    assert broker["account"]["login"] == 4242
+    assert events[-1] == {"event": "ea_stopped", "reason": "removed"}
