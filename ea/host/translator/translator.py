@@ -24,14 +24,11 @@ from dataclasses import dataclass, field
 
 from .dll import KNOWN_DLLS, normalize_dll
 from .emit import cxx_string_literal
+from .expressions import ExpressionsMixin
 from .lexer import MqlError, Tok
 
-BUILTIN_TYPES = {"void", "bool", "char", "uchar", "short", "ushort", "int", "uint", "long",
-                 "ulong", "float", "double", "string", "datetime", "color"}
-RUNTIME_TYPES = {"MqlDateTime", "MqlTick"}
 SPECIFIERS = {"static", "const", "input", "extern", "sinput", "virtual"}
 ACCESS = {"public", "private", "protected"}
-OPEN = {"(": ")", "[": "]", "{": "}"}
 HANDLERS = {"OnInit", "OnDeinit", "OnTimer", "OnTick", "OnChartEvent", "init", "deinit", "start"}
 
 
@@ -65,118 +62,14 @@ def signature_key(name: str, params: list[Param]) -> str:
     return name + "(" + ";".join(types) + ")"
 
 
-class Translator:
+class Translator(ExpressionsMixin):
     def __init__(self, toks: list[Tok]) -> None:
-        self.toks = toks
-        self.n = len(toks)
-        self.types: set[str] = set(BUILTIN_TYPES) | RUNTIME_TYPES
-        self.class_names: set[str] = set()
-        self.collect_types()
+        super().__init__(toks)
         self.fwd: list[Tok] = []
         self.enums: list[Tok] = []
         self.protos: dict[str, list[Tok]] = {}
         self.body: list[Tok] = []
-        self.pre: list[Tok] = []  # hoisted statics for the current top-level item
-        self.reset: list[Tok] = []
-        self.locs: list[tuple[str, int, int]] = []
-        self.strings: dict[str, int] = {}
         self.handlers: dict[str, str] = {}  # handler name -> return type
-        self.scopes: list[dict[str, str]] = []
-        self.static_n = 0
-        self.func_name = ""
-
-    # -- helpers -------------------------------------------------------------------------------
-
-    def err(self, t: Tok, msg: str) -> MqlError:
-        return MqlError(t.file, t.line, msg)
-
-    def tk(self, i: int) -> Tok:
-        if i >= self.n:
-            last = self.toks[-1] if self.toks else Tok("op", "", "<eof>", 0, 0)
-            raise self.err(last, "unexpected end of file")
-        return self.toks[i]
-
-    def text(self, i: int) -> str:
-        return self.toks[i].text if i < self.n else ""
-
-    def match(self, i: int) -> int:
-        """Index of the bracket closing the one at i."""
-        close = OPEN[self.toks[i].text]
-        depth = 0
-        for j in range(i, self.n):
-            x = self.toks[j].text
-            if x in OPEN and self.toks[j].kind == "op":
-                depth += 1
-            elif x in (")", "]", "}") and self.toks[j].kind == "op":
-                depth -= 1
-                if depth == 0:
-                    if x != close:
-                        raise self.err(self.toks[j], f"mismatched '{x}'")
-                    return j
-        raise self.err(self.toks[i], f"unclosed '{self.toks[i].text}'")
-
-    def match_angle(self, i: int) -> int:
-        depth = 0
-        for j in range(i, self.n):
-            x = self.toks[j].text
-            if x == "<":
-                depth += 1
-            elif x == ">":
-                depth -= 1
-            elif x == ">>":
-                depth -= 2
-            if depth <= 0 and x in (">", ">>"):
-                return j
-            if x in (";", "{"):
-                break
-        raise self.err(self.toks[i], "unclosed '<'")
-
-    def find(self, i: int, stops: set[str], end: int | None = None) -> int:
-        """First index >= i of a token in stops at bracket depth 0."""
-        end = self.n if end is None else end
-        j = i
-        while j < end:
-            x = self.toks[j].text
-            if x in stops and self.toks[j].kind == "op":
-                return j
-            if x in OPEN and self.toks[j].kind == "op":
-                j = self.match(j) + 1
-                continue
-            j += 1
-        return end
-
-    def loc(self, t: Tok) -> str:
-        self.locs.append((t.file, t.line, t.col))
-        return str(len(self.locs) - 1)
-
-    def is_type(self, t: Tok) -> bool:
-        return t.kind == "id" and (t.text in self.types or t.text.startswith("ENUM_"))
-
-    def collect_types(self) -> None:
-        toks = self.toks
-        for i, t in enumerate(toks[:-1]):
-            nxt = toks[i + 1]
-            if t.text in ("struct", "class", "enum") and nxt.kind == "id":
-                self.types.add(nxt.text)
-                self.class_names.add(nxt.text)
-            elif t.text == "typedef":
-                j = i + 1
-                while j < len(toks) and toks[j].text != ";":
-                    j += 1
-                # `typedef R (*Name)(...)` or `typedef T Name;`
-                for k in range(i + 1, j):
-                    if toks[k].text == "*" and toks[k + 1].kind == "id":
-                        self.types.add(toks[k + 1].text)
-                        break
-                else:
-                    self.types.add(toks[j - 1].text)
-            elif (t.text == "typename" or (t.text == "class" and i and toks[i - 1].text in (
-                    "<", ","))) and nxt.kind == "id":
-                self.types.add(nxt.text)
-
-    def out(self, buf: list[Tok], at: Tok, *texts: str) -> None:
-        for s in texts:
-            buf.append(at.derive("out", s))
 
     # -- entry point ---------------------------------------------------------------------------
 
@@ -741,127 +634,3 @@ class Translator:
             out += self.decl_tokens([s for s in specs if s == "const"], typ, d, True)
             out.append(d.name.derive("out", ";"))
         return out
-
-    # -- expressions ---------------------------------------------------------------------------
-
-    def expr(self, i: int, end: int, divcheck: bool = True) -> list[Tok]:
-        out: list[Tok] = []
-        k = i
-        while k < end:
-            sub, k = self.expr_item(k, end, divcheck)
-            out += sub
-        return out
-
-    def expr_list(self, toks: list[Tok]) -> list[Tok]:
-        """Translate a token slice that is a copy from self.toks (same objects)."""
-        if not toks:
-            return []
-        start = self.index_of(toks[0])
-        return self.expr(start, start + len(toks))
-
-    def index_of(self, tok: Tok) -> int:
-        # Tokens are unique objects; find by identity starting near the cached position.
-        idx = self._pos.get(id(tok))
-        if idx is None:
-            raise AssertionError("token not from this translation unit")
-        return idx
-
-    @property
-    def _pos(self) -> dict[int, int]:
-        cache = getattr(self, "_pos_cache", None)
-        if cache is None:
-            cache = {id(t): n for n, t in enumerate(self.toks)}
-            self._pos_cache = cache
-        return cache
-
-    def rename(self, name: str) -> str:
-        for scope in reversed(self.scopes):
-            if name in scope:
-                return scope[name]
-        return name
-
-    def expr_item(self, k: int, end: int, divcheck: bool) -> tuple[list[Tok], int]:
-        t = self.toks[k]
-        prev = self.toks[k - 1].text if k else ""
-        if t.kind == "str":
-            j = k
-            parts: list[str] = []
-            while j < end and self.toks[j].kind == "str":
-                parts.append(str(self.toks[j].value))
-                j += 1
-            return [t.derive("out", self.string_const("".join(parts)))], j
-        if t.kind == "chr":
-            return [t.derive("out", str(t.value))], k + 1
-        if t.kind == "dt":
-            return [t.derive("out", f"((datetime){t.value}LL)")], k + 1
-        if t.kind == "clr":
-            return [t.derive("out", f"((color){t.value})")], k + 1
-        if t.kind == "id":
-            if t.text in ("new", "delete", "GetPointer", "CheckPointer") and prev != ".":
-                raise self.err(t, f"'{t.text}': object pointers are not supported by ea/host")
-            if t.text == "NULL":
-                return [t.derive("out", "::mql4api::NULL_")], k + 1
-            if t.text == "this" and self.text(k + 1) == ".":
-                return [t.derive("out", "this->")], k + 2
-            if t.text in ("__FUNCTION__", "__FUNCSIG__"):
-                return [t.derive("out", "::mql4api::string(__func__)")], k + 1
-            if prev in (".", "::", "->"):
-                return [t.derive("out", t.text)], k + 1
-            return [t.derive("out", self.rename(t.text))], k + 1
-        if t.kind != "op":
-            return [t.derive("out", t.text)], k + 1
-        x = t.text
-        if x == "::" and (not k or self.toks[k - 1].kind != "id"):
-            return [t.derive("out", "::mqlea::")], k + 1
-        if x == "[":
-            close = self.match(k)
-            inner = self.expr(k + 1, close, divcheck)
-            return ([t.derive("out", "["), t.derive("out", "::mql::ix(")] + inner
-                    + [t.derive("out", ","), t.derive("out", self.loc(t) + ")"),
-                       t.derive("out", "]")], close + 1)
-        if x in ("(", "{"):
-            close = self.match(k)
-            return ([t.derive("out", x)] + self.expr(k + 1, close, divcheck)
-                    + [self.toks[close].derive("out", self.toks[close].text)], close + 1)
-        if divcheck and x in ("/", "%"):
-            e = self.unary_end(k + 1, end)
-            return ([t.derive("out", x), t.derive("out", "::mql::dz(")]
-                    + self.expr(k + 1, e, divcheck)
-                    + [t.derive("out", ","), t.derive("out", self.loc(t) + ")")], e)
-        if divcheck and x in ("/=", "%="):
-            e = self.find(k + 1, {",", ";", ")", "]", "}"}, end)
-            return ([t.derive("out", x), t.derive("out", "::mql::dz((")]
-                    + self.expr(k + 1, e, divcheck)
-                    + [t.derive("out", "),"), t.derive("out", self.loc(t) + ")")], e)
-        return [t.derive("out", x)], k + 1
-
-    def unary_end(self, k: int, end: int) -> int:
-        """End of the unary expression starting at k (the right operand of / or %)."""
-        while k < end and self.text(k) in ("-", "+", "!", "~", "++", "--"):
-            k += 1
-        if k >= end:
-            raise self.err(self.toks[k - 1], "expression expected after operator")
-        if self.text(k) == "(" and k + 2 < end and self.is_type(self.toks[k + 1]) \
-                and self.text(k + 2) == ")":
-            return self.unary_end(k + 3, end)
-        if self.text(k) == "::":
-            k += 1
-        if self.text(k) in ("(", "{"):
-            k = self.match(k) + 1
-        else:
-            k += 1
-        while k < end:
-            x = self.text(k)
-            if x in ("(", "["):
-                k = self.match(k) + 1
-            elif x in (".", "::"):
-                k += 2
-            elif x in ("++", "--"):
-                k += 1
-            else:
-                break
-        return k
-
-    def string_const(self, value: str) -> str:
-        idx = self.strings.setdefault(value, len(self.strings))
-        return f"__mql_s[{idx}]"
