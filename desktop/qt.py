@@ -6,6 +6,9 @@ place, and tests can see at a glance which Qt classes the app relies on.
 
 from __future__ import annotations
 
+import ctypes
+import sys
+
 from PySide6.QtCore import (
     QAbstractTableModel,
     QByteArray,
@@ -26,6 +29,7 @@ from PySide6.QtCore import (
     QTimer,
     QUrl,
     Signal,
+    SignalInstance,
     Slot,
     qVersion,
 )
@@ -89,7 +93,41 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+
+
+def _emit_loses_a_reference() -> bool:
+    """PySide6 6.12.0 on Python 3.11: `SignalInstance.emit()` returns True without taking a
+    reference, so every emit from Python takes one reference off `True` until the
+    interpreter aborts ("bool_dealloc: deallocating True or False") - a tray app that
+    emits ten signals a second would die within minutes. Detect it rather than trust the
+    version number, so a fixed release turns the workaround off by itself."""
+
+    class _Probe(QObject):
+        ping = Signal()
+
+    probe = _Probe()
+    before = sys.getrefcount(True)
+    for _ in range(10):
+        probe.ping.emit()
+    return sys.getrefcount(True) < before
+
+
+_original_emit = SignalInstance.emit
+EMIT_WORKAROUND = _emit_loses_a_reference()
+if EMIT_WORKAROUND:
+    _incref = ctypes.pythonapi.Py_IncRef
+    _incref.argtypes = [ctypes.py_object]
+
+    def _emit(self: SignalInstance, *args: object) -> bool:
+        result = _original_emit(self, *args)
+        _incref(result)  # the reference emit() should have taken for its return value
+        return bool(result)
+
+    SignalInstance.emit = _emit  # type: ignore[method-assign]
+
+
 __all__ = [
+    "EMIT_WORKAROUND",
     "QAbstractItemView",
     "QAbstractTableModel",
     "QAction",

@@ -1,0 +1,88 @@
+"""Desktop tests: Qt offscreen, a qasync loop for async tests, and a real in-process gateway
+fed by real demo terminals over loopback WebSockets."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+# Before anything imports Qt: no display needed, and no tray (tests never show it).
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Settings, tokens and logs of the test run stay out of the user's real folders.
+_HOME = tempfile.mkdtemp(prefix="mt4c-desktop-tests-")
+for _name in ("CONFIG", "DATA", "LOG"):
+    os.environ[f"MT4_COMPANION_{_name}_DIR"] = os.path.join(_HOME, _name.lower())
+
+import asyncio  # noqa: E402
+import secrets  # noqa: E402
+from collections.abc import AsyncIterator, Callable  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+import pytest_asyncio  # noqa: E402
+import qasync  # noqa: E402
+
+from desktop.controller import Controller  # noqa: E402
+from desktop.qt import QApplication  # noqa: E402
+from desktop.runtime import Runtime, RuntimeOptions  # noqa: E402
+from desktop.secret_store import SecretStore  # noqa: E402
+from desktop.settings_store import SettingsStore  # noqa: E402
+
+
+def _qasync_loop() -> asyncio.AbstractEventLoop:
+    app = QApplication.instance() or QApplication([])
+    return qasync.QEventLoop(app)
+
+
+def pytest_asyncio_loop_factories(config: object, item: object) -> dict[str, Callable[[], asyncio.AbstractEventLoop]]:
+    # Qt timers and signals must run while tests await: one qasync loop per test.
+    return {"qasync": _qasync_loop}
+
+
+async def until(predicate: Callable[[], object], timeout: float = 10.0, what: str = "") -> None:
+    """Wait for a condition by polling the running (qasync) loop; never a fixed sleep."""
+    try:
+        async with asyncio.timeout(timeout):
+            while not predicate():
+                await asyncio.sleep(0.01)
+    except TimeoutError:
+        raise AssertionError(f"timed out waiting for {what or predicate}") from None
+
+
+@pytest.fixture(scope="session")
+def qapp_args() -> list[str]:
+    return ["mt4-companion-tests"]
+
+
+@pytest_asyncio.fixture
+async def runtime(qapp: QApplication) -> AsyncIterator[Runtime]:
+    """Gateway on a free port with two demo terminals (no pretend trader: tests trade)."""
+    rt = Runtime(RuntimeOptions(token=secrets.token_urlsafe(24), port=0, demo=2, demo_seed=11,
+                                demo_trade_rate=0.0, demo_tick_interval=0.05,
+                                heartbeat_interval=1.0))
+    await rt.start()
+    assert rt.fleet is not None
+    await asyncio.wait_for(rt.fleet.wait_connected(), 10)
+    await until(lambda: all((a := rt.gateway.registry.get(x)) is not None and a.synced
+                            and "EURUSD" in a.symbols for x in rt.fleet.agent_ids),
+                what="demo terminals synced")
+    yield rt
+    await rt.stop()
+
+
+@pytest_asyncio.fixture
+async def controller(runtime: Runtime, tmp_path: Path) -> AsyncIterator[Controller]:
+    store = SettingsStore(tmp_path / "settings.json")
+    secret_store = SecretStore(use_keyring=False, fallback_dir=tmp_path)
+    token = {"t": runtime.options.token}
+    ctl = Controller(runtime, store, secret_store, lambda: token["t"], lambda: token["t"])
+    ctl.window.keep_in_tray = False
+    # Tests answer every question "yes"; what was asked is kept to check it.
+    asked: list[str] = []
+    ctl.actions.confirm = lambda title, text: asked.append(text) is None
+    ctl.asked = asked  # type: ignore[attr-defined]
+    yield ctl
+    await ctl.shutdown()
+    ctl.window.really_quit = True
+    ctl.window.close()
+    ctl.window.deleteLater()
