@@ -36,8 +36,11 @@ needs_host = pytest.mark.skipif(not HOST.exists(), reason="ea/host/mql4host.py i
 Json = dict[str, Any]
 
 
-async def wait_until(pred: Callable[[], Any], timeout: float, what: str, cond: asyncio.Condition) -> Any:
+async def wait_until(
+    pred: Callable[[], Any], timeout: float, what: str, cond: asyncio.Condition
+) -> Any:
     """Wait until pred() returns something truthy; pred is re-checked on every notify."""
+
     async def _wait() -> Any:
         async with cond:
             while True:
@@ -55,8 +58,13 @@ async def wait_until(pred: Callable[[], Any], timeout: float, what: str, cond: a
 def write_config(sandbox: Path, url: str, token: str = TOKEN, **extra: Any) -> None:
     cfg = sandbox / "MQL4" / "Files" / "MT4Companion"
     cfg.mkdir(parents=True, exist_ok=True)
-    lines = ["# test config", f"gateway_url={url}", f"token={token}", "agent_id=",
-             "agent_id_rule=login"]
+    lines = [
+        "# test config",
+        f"gateway_url={url}",
+        f"token={token}",
+        "agent_id=",
+        "agent_id_rule=login",
+    ]
     lines += [f"{k}={v}" for k, v in extra.items()]
     (cfg / "companion.cfg").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -75,13 +83,28 @@ class EaHost:
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self, timeout: float = 600) -> None:
-        cmd = [sys.executable, str(HOST), "--ea", str(EA), "--sandbox", str(self.sandbox),
-               "--account-login", str(LOGIN), *self.args]
+        cmd = [
+            sys.executable,
+            str(HOST),
+            "--ea",
+            str(EA),
+            "--sandbox",
+            str(self.sandbox),
+            "--account-login",
+            str(LOGIN),
+            *self.args,
+        ]
         self.proc = await asyncio.create_subprocess_exec(
-            *cmd, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE, limit=16 * 1024 * 1024)
-        self._tasks = [asyncio.create_task(self._read_stdout()),
-                       asyncio.create_task(self._read_stderr())]
+            *cmd,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            limit=16 * 1024 * 1024,
+        )
+        self._tasks = [
+            asyncio.create_task(self._read_stdout()),
+            asyncio.create_task(self._read_stderr()),
+        ]
         await self.wait(lambda e: e.get("event") == "ready", timeout, "the EA to start")
 
     async def _read_stdout(self) -> None:
@@ -117,15 +140,19 @@ class EaHost:
     def since(self, start: int) -> list[Json]:
         return self.lines[start:]
 
-    async def wait(self, pred: Callable[[Json], bool], timeout: float = 20, what: str = "",
-                   start: int = 0) -> Json:
+    async def wait(
+        self, pred: Callable[[Json], bool], timeout: float = 20, what: str = "", start: int = 0
+    ) -> Json:
         def check() -> Json | None:
             for ev in self.lines[start:]:
                 if pred(ev):
                     return ev
                 if ev.get("event") in ("exited", "ea_stopped"):
-                    raise AssertionError(f"host ended while waiting for {what}: {ev}\n"
-                                         + "".join(self.stderr[-30:]) + self.log_tail())
+                    raise AssertionError(
+                        f"host ended while waiting for {what}: {ev}\n"
+                        + "".join(self.stderr[-30:])
+                        + self.log_tail()
+                    )
             return None
 
         return await wait_until(check, timeout, what or "a host event", self.cond)
@@ -147,8 +174,12 @@ class EaHost:
         """A hand-made trade in the terminal; returns the host's `manual` answer."""
         start = len(self.lines)
         await self.send(op=op, **kw)
-        return await self.wait(lambda e: e.get("event") == "manual" or e.get("event") == "error",
-                               timeout, f"manual {op}", start)
+        return await self.wait(
+            lambda e: e.get("event") == "manual" or e.get("event") == "error",
+            timeout,
+            f"manual {op}",
+            start,
+        )
 
     async def history(self) -> list[Json]:
         start = len(self.lines)
@@ -202,9 +233,14 @@ class FakeGateway:
         return f"ws://127.0.0.1:{self.port}/mt4"
 
     async def start(self) -> None:
-        self._server = await serve(self._handler, "127.0.0.1", self.port,
-                                   process_request=self._check, ping_interval=None,
-                                   max_size=16 * 1024 * 1024)
+        self._server = await serve(
+            self._handler,
+            "127.0.0.1",
+            self.port,
+            process_request=self._check,
+            ping_interval=None,
+            max_size=16 * 1024 * 1024,
+        )
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
@@ -238,7 +274,7 @@ class FakeGateway:
                 async with self.cond:
                     conn.messages.append(msg)
                     self.cond.notify_all()
-        except Exception:  # noqa: S110 - a dropped connection ends the handler
+        except Exception:
             pass
         finally:
             async with self.cond:
@@ -257,8 +293,14 @@ class FakeGateway:
         await wait_until(lambda: len(self.conns) >= n, timeout, f"connection #{n}", self.cond)
         return self.conns[n - 1]
 
-    async def wait_msg(self, pred: Callable[[Json], bool], timeout: float = 20, what: str = "",
-                       conn: Conn | None = None, start: int = 0) -> Json:
+    async def wait_msg(
+        self,
+        pred: Callable[[Json], bool],
+        timeout: float = 20,
+        what: str = "",
+        conn: Conn | None = None,
+        start: int = 0,
+    ) -> Json:
         def check() -> Json | None:
             msgs = (conn or self.conn).messages if (conn or self.conns) else []
             for m in msgs[start:]:
@@ -268,11 +310,19 @@ class FakeGateway:
 
         return await wait_until(check, timeout, what or "a message", self.cond)
 
-    async def wait_type(self, type_: str, timeout: float = 20, start: int = 0,
-                        pred: Callable[[Json], bool] | None = None) -> Json:
+    async def wait_type(
+        self,
+        type_: str,
+        timeout: float = 20,
+        start: int = 0,
+        pred: Callable[[Json], bool] | None = None,
+    ) -> Json:
         return await self.wait_msg(
-            lambda m: m.get("type") == type_ and (pred is None or pred(m)), timeout, type_,
-            start=start)
+            lambda m: m.get("type") == type_ and (pred is None or pred(m)),
+            timeout,
+            type_,
+            start=start,
+        )
 
     def count(self, type_: str) -> int:
         return sum(1 for m in self.conn.messages if m.get("type") == type_)
@@ -284,8 +334,9 @@ class FakeGateway:
     async def send(self, obj: Json | str) -> None:
         await self.conn.ws.send(obj if isinstance(obj, str) else json.dumps(obj))
 
-    async def command(self, command: str, data: Json | None = None, rid: str | None = None,
-                      timeout: float = 20) -> Json:
+    async def command(
+        self, command: str, data: Json | None = None, rid: str | None = None, timeout: float = 20
+    ) -> Json:
         """Send a command and wait for its reply (the first one with that request_id)."""
         rid = rid or self.next_rid()
         start = len(self.conn.messages)
@@ -293,13 +344,14 @@ class FakeGateway:
         if data is not None:
             msg["data"] = data
         await self.send(msg)
-        return await self.wait_msg(lambda m: m.get("request_id") == rid, timeout,
-                                   f"reply to {command} {rid}", start=start)
+        return await self.wait_msg(
+            lambda m: m.get("request_id") == rid, timeout, f"reply to {command} {rid}", start=start
+        )
 
 
 # ---------------------------------------------------------------------------------------------
 def ws_accept(key: str) -> str:
-    digest = hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()  # noqa: S324
+    digest = hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()
     return base64.b64encode(digest).decode()
 
 
@@ -365,8 +417,12 @@ class RawWsServer:
         accept = ws_accept(headers.get("Sec-WebSocket-Key", ""))
         if self.bad_accept:
             accept = ws_accept("something else entirely")
-        writer.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                      f"Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n").encode())
+        writer.write(
+            (
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                f"Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+            ).encode()
+        )
         await writer.drain()
         async with self.cond:
             self.requests.append(text)
@@ -405,11 +461,13 @@ class RawWsServer:
     async def wait(self, pred: Callable[[], Any], timeout: float = 20, what: str = "") -> Any:
         return await wait_until(pred, timeout, what, self.cond)
 
-    async def wait_text(self, pred: Callable[[Json], bool], timeout: float = 20, what: str = "",
-                        start: int = 0) -> Json:
+    async def wait_text(
+        self, pred: Callable[[Json], bool], timeout: float = 20, what: str = "", start: int = 0
+    ) -> Json:
         def check() -> Json | None:
             for m in self.texts[start:]:
                 if pred(m):
                     return m
             return None
+
         return await self.wait(check, timeout, what)

@@ -10,9 +10,18 @@ pytestmark = [needs_host, pytest.mark.asyncio]
 
 
 async def test_execute_trade_market_and_events(gateway: FakeGateway, ea: EaHost) -> None:
-    reply = await gateway.command("execute_trade", {"symbol": "EURUSD", "type": "buy", "lots": 0.1,
-                                                     "stop_loss": 1.09, "take_profit": 1.12,
-                                                     "comment": "from app", "magic_number": 42})
+    reply = await gateway.command(
+        "execute_trade",
+        {
+            "symbol": "EURUSD",
+            "type": "buy",
+            "lots": 0.1,
+            "stop_loss": 1.09,
+            "take_profit": 1.12,
+            "comment": "from app",
+            "magic_number": 42,
+        },
+    )
     assert reply["type"] == "trade_executed" and reply["success"] is True, reply
     d = reply["data"]
     orders = {o["ticket"]: o for o in ea.open_orders()}
@@ -23,16 +32,26 @@ async def test_execute_trade_market_and_events(gateway: FakeGateway, ea: EaHost)
     assert len(o["comment"]) <= 31
     # the position_opened event went out before the reply
     msgs = gateway.conn.messages
-    i_open = next(i for i, m in enumerate(msgs) if m["type"] == "position_opened"
-                  and m["data"]["ticket"] == d["ticket"])
+    i_open = next(
+        i
+        for i, m in enumerate(msgs)
+        if m["type"] == "position_opened" and m["data"]["ticket"] == d["ticket"]
+    )
     i_reply = next(i for i, m in enumerate(msgs) if m.get("request_id") == reply["request_id"])
     assert i_open < i_reply
 
 
 async def test_execute_pending_with_expiration(gateway: FakeGateway, ea: EaHost) -> None:
-    reply = await gateway.command("execute_trade", {"symbol": "EURUSD", "type": "sell_limit",
-                                                     "lots": 0.2, "price": 1.105,
-                                                     "expiration": "2099-01-01T00:00:00Z"})
+    reply = await gateway.command(
+        "execute_trade",
+        {
+            "symbol": "EURUSD",
+            "type": "sell_limit",
+            "lots": 0.2,
+            "price": 1.105,
+            "expiration": "2099-01-01T00:00:00Z",
+        },
+    )
     assert reply["success"] is True, reply
     placed = await gateway.wait_type("order_placed")
     assert placed["data"]["ticket"] == reply["data"]["ticket"]
@@ -54,8 +73,9 @@ async def test_execute_pending_with_expiration(gateway: FakeGateway, ea: EaHost)
         ({"symbol": "EURUSD", "type": "buy", "lots": "0.1"}, "invalid_message"),
     ],
 )
-async def test_execute_trade_refused_up_front(gateway: FakeGateway, ea: EaHost, data: dict[str, object],
-                                              code: str) -> None:
+async def test_execute_trade_refused_up_front(
+    gateway: FakeGateway, ea: EaHost, data: dict[str, object], code: str
+) -> None:
     reply = await gateway.command("execute_trade", data)
     assert reply["success"] is False, reply
     assert reply["error"]["code"] == code
@@ -67,7 +87,9 @@ async def test_execute_trade_refused_up_front(gateway: FakeGateway, ea: EaHost, 
 
 async def test_requote_is_retried_then_succeeds(gateway: FakeGateway, ea: EaHost) -> None:
     await ea.send(op="fail_next", error=138)
-    reply = await gateway.command("execute_trade", {"symbol": "EURUSD", "type": "sell", "lots": 0.1})
+    reply = await gateway.command(
+        "execute_trade", {"symbol": "EURUSD", "type": "sell", "lots": 0.1}
+    )
     assert reply["success"] is True, reply
     assert reply["data"]["attempts"] == 2
     assert len(ea.open_orders()) == 1
@@ -84,8 +106,11 @@ async def test_trade_context_busy_gives_up(gateway: FakeGateway, ea: EaHost) -> 
 async def test_server_errors_map_to_codes(gateway: FakeGateway, ea: EaHost) -> None:
     await ea.send(op="fail_next", error=134)
     reply = await gateway.command("execute_trade", {"symbol": "EURUSD", "type": "buy", "lots": 0.1})
-    assert reply["error"] == {"code": "not_enough_money", "message": reply["error"]["message"],
-                              "mt4_error": 134}
+    assert reply["error"] == {
+        "code": "not_enough_money",
+        "message": reply["error"]["message"],
+        "mt4_error": 134,
+    }
 
 
 async def test_modify_close_partial_delete_close_all(gateway: FakeGateway, ea: EaHost) -> None:
@@ -116,8 +141,9 @@ async def test_modify_close_partial_delete_close_all(gateway: FakeGateway, ea: E
     too_much = await gateway.command("close_position", {"ticket": new, "lots": 5})
     assert too_much["error"]["code"] == "invalid_volume"
 
-    p = await gateway.command("execute_trade", {"symbol": "EURUSD", "type": "buy_stop", "lots": 0.1,
-                                                 "price": 1.11})
+    p = await gateway.command(
+        "execute_trade", {"symbol": "EURUSD", "type": "buy_stop", "lots": 0.1, "price": 1.11}
+    )
     pt = p["data"]["ticket"]
     wrong = await gateway.command("close_position", {"ticket": pt})
     assert wrong["success"] is False and wrong["error"]["code"] == "invalid_ticket"
@@ -126,8 +152,9 @@ async def test_modify_close_partial_delete_close_all(gateway: FakeGateway, ea: E
     await gateway.wait_type("order_deleted", pred=lambda m: m["data"]["ticket"] == pt)
 
     await gateway.command("execute_trade", {"symbol": "USDJPY", "type": "sell", "lots": 0.1})
-    await gateway.command("execute_trade", {"symbol": "EURUSD", "type": "sell_limit", "lots": 0.1,
-                                            "price": 1.12})
+    await gateway.command(
+        "execute_trade", {"symbol": "EURUSD", "type": "sell_limit", "lots": 0.1, "price": 1.12}
+    )
     ca = await gateway.command("close_all", {"symbol": "EURUSD"})
     assert ca["success"] is True, ca
     assert len(ca["data"]["closed"]) == 2 and ca["data"]["failed"] == []
@@ -160,7 +187,9 @@ async def test_get_snapshot_sends_a_fresh_snapshot(gateway: FakeGateway, ea: EaH
 async def test_unparseable_command_gets_invalid_message(gateway: FakeGateway, ea: EaHost) -> None:
     start = len(gateway.conn.messages)
     await gateway.send('{"command":"execute_trade","request_id":"broken-1","data":{"symbol":')
-    reply = await gateway.wait_msg(lambda m: m.get("request_id") == "broken-1", 10, "reply", start=start)
+    reply = await gateway.wait_msg(
+        lambda m: m.get("request_id") == "broken-1", 10, "reply", start=start
+    )
     assert reply["type"] == "trade_executed" and reply["error"]["code"] == "invalid_message"
     r2 = await gateway.command("close_position", {"ticket": 1, "extra": True})
     assert r2["error"]["code"] == "invalid_message"

@@ -26,8 +26,10 @@ async def test_open_modify_partial_close_close(gateway: FakeGateway, ea: EaHost)
     assert mod["data"] == {"ticket": t, "stop_loss": 1.09, "take_profit": 1.12}
 
     await ea.send(op="quote", symbol="EURUSD", bid=1.10200, ask=1.10212)
-    upd = await gateway.wait_type("positions_update",
-                                  pred=lambda m: any(p["current_price"] == 1.102 for p in m["data"]["positions"]))
+    upd = await gateway.wait_type(
+        "positions_update",
+        pred=lambda m: any(p["current_price"] == 1.102 for p in m["data"]["positions"]),
+    )
     tick = next(p for p in upd["data"]["positions"] if p["ticket"] == t)
     assert tick["profit"] > 0
     await gateway.wait_type("account_update")
@@ -43,8 +45,9 @@ async def test_open_modify_partial_close_close(gateway: FakeGateway, ea: EaHost)
     assert p["profit"] == pytest.approx(hist[t]["profit"], abs=0.01)
     assert new in {o["ticket"] for o in ea.open_orders()}
     # the remainder is not reported as a new position
-    assert not any(m["type"] == "position_opened" and m["data"]["ticket"] == new
-                   for m in gateway.conn.messages)
+    assert not any(
+        m["type"] == "position_opened" and m["data"]["ticket"] == new for m in gateway.conn.messages
+    )
 
     await ea.manual("close", ticket=new)
     closed = await gateway.wait_type("position_closed", pred=lambda m: m["data"]["ticket"] == new)
@@ -64,7 +67,11 @@ async def test_pending_placed_modified_triggered_deleted(gateway: FakeGateway, e
 
     await ea.manual("modify", ticket=ta, price=1.09600, sl=1.09, tp=0)
     om = await gateway.wait_type("order_modified")
-    assert om["data"]["ticket"] == ta and om["data"]["price"] == 1.096 and om["data"]["stop_loss"] == 1.09
+    assert (
+        om["data"]["ticket"] == ta
+        and om["data"]["price"] == 1.096
+        and om["data"]["stop_loss"] == 1.09
+    )
 
     b = await ea.manual("open", symbol="EURUSD", type="sell_stop", lots=0.1, price=1.08000)
     tb = b["ticket"]
@@ -96,7 +103,9 @@ async def test_subscribed_quotes(gateway: FakeGateway, ea: EaHost) -> None:
     await gateway.wait_type("symbol_info", pred=lambda m: m["data"]["symbol"] == "USDJPY")
     start = len(gateway.conn.messages)
     await ea.send(op="quote", symbol="USDJPY", bid=151.123, ask=151.135)
-    q = await gateway.wait_type("quote", start=start, pred=lambda m: m["data"]["symbol"] == "USDJPY")
+    q = await gateway.wait_type(
+        "quote", start=start, pred=lambda m: m["data"]["symbol"] == "USDJPY"
+    )
     assert q["data"]["bid"] == 151.123 and q["data"]["ask"] == 151.135
     bad = await gateway.command("subscribe_quotes", {"symbols": ["NOPE"]})
     assert bad["success"] is False and bad["error"]["code"] == "unknown_symbol"

@@ -14,35 +14,44 @@ from .harness import LOGIN, EaHost, FakeGateway, needs_host, write_config
 pytestmark = [needs_host, pytest.mark.asyncio]
 
 
-async def test_order_times_are_utc_with_a_server_offset(gateway: FakeGateway, tmp_path: Path) -> None:
+async def test_order_times_are_utc_with_a_server_offset(
+    gateway: FakeGateway, tmp_path: Path
+) -> None:
     write_config(tmp_path, gateway.url)
-    host = EaHost(tmp_path, ["--server-offset", "10800"])      # server on UTC+3
+    host = EaHost(tmp_path, ["--server-offset", "10800"])  # server on UTC+3
     await host.start()
     try:
         await gateway.wait_type("snapshot", timeout=30)
         ans = await host.manual("open", symbol="EURUSD", type="buy", lots=0.1)
-        ev = await gateway.wait_type("position_opened", pred=lambda m: m["data"]["ticket"] == ans["ticket"])
+        ev = await gateway.wait_type(
+            "position_opened", pred=lambda m: m["data"]["ticket"] == ans["ticket"]
+        )
         opened = datetime.fromisoformat(ev["data"]["open_time"].replace("Z", "+00:00"))
         assert abs((opened - datetime.now(UTC)).total_seconds()) < 120
         stamp = datetime.fromisoformat(ev["timestamp"].replace("Z", "+00:00"))
         assert abs((stamp - datetime.now(UTC)).total_seconds()) < 120
         exp = "2099-06-01T12:00:00Z"
-        r = await gateway.command("execute_trade", {"symbol": "EURUSD", "type": "buy_stop", "lots": 0.1,
-                                                     "price": 1.11, "expiration": exp})
+        r = await gateway.command(
+            "execute_trade",
+            {"symbol": "EURUSD", "type": "buy_stop", "lots": 0.1, "price": 1.11, "expiration": exp},
+        )
         assert r["success"] is True
         o = {x["ticket"]: x for x in host.open_orders()}[r["data"]["ticket"]]
         want = int(datetime(2099, 6, 1, 12, tzinfo=UTC).timestamp()) + 10800
-        assert o["expiration"] == want                             # sent in server time
-        placed = await gateway.wait_type("order_placed", pred=lambda m: m["data"]["ticket"] == o["ticket"])
-        assert placed["data"]["expiration"] == exp                 # reported in UTC
+        assert o["expiration"] == want  # sent in server time
+        placed = await gateway.wait_type(
+            "order_placed", pred=lambda m: m["data"]["ticket"] == o["ticket"]
+        )
+        assert placed["data"]["expiration"] == exp  # reported in UTC
     finally:
         await host.stop()
 
 
 async def test_expired_pending_is_reported_as_expired(gateway: FakeGateway, ea: EaHost) -> None:
     expires = int(time.time()) + 1
-    ans = await ea.manual("open", symbol="EURUSD", type="sell_limit", lots=0.1, price=1.105,
-                          expiration=expires)
+    ans = await ea.manual(
+        "open", symbol="EURUSD", type="sell_limit", lots=0.1, price=1.105, expiration=expires
+    )
     t = ans["ticket"]
     await gateway.wait_type("order_placed", pred=lambda m: m["data"]["ticket"] == t)
     # the simulated server expires orders on quotes: keep quoting until it did
@@ -59,13 +68,21 @@ async def test_expired_pending_is_reported_as_expired(gateway: FakeGateway, ea: 
     assert ev["data"] == {"ticket": t, "reason": "expired"}
 
 
-async def test_journal_is_compacted_and_keeps_recent_answers(gateway: FakeGateway, ea: EaHost) -> None:
+async def test_journal_is_compacted_and_keeps_recent_answers(
+    gateway: FakeGateway, ea: EaHost
+) -> None:
     path = ea.sandbox / "MQL4" / "Files" / "MT4Companion" / f"journal-mt4-{LOGIN}.txt"
     now = int(time.time())
     lines = []
     for i in range(1500):
-        reply = {"type": "command_result", "command": "delete_order", "request_id": f"old-{i}",
-                 "success": True, "data": {"ticket": 1000 + i}, "timestamp": "2030-01-01T00:00:00Z"}
+        reply = {
+            "type": "command_result",
+            "command": "delete_order",
+            "request_id": f"old-{i}",
+            "success": True,
+            "data": {"ticket": 1000 + i},
+            "timestamp": "2030-01-01T00:00:00Z",
+        }
         lines.append(f"old-{i}|done|{now}|{json.dumps(reply)}")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

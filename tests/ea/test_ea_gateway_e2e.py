@@ -43,8 +43,9 @@ class Client:
                 self.msgs.append((time.perf_counter(), msg))
                 self.cond.notify_all()
 
-    async def wait(self, pred: Callable[[Json], bool], timeout: float = 20, start: int = 0,
-                   what: str = "") -> tuple[float, Json]:
+    async def wait(
+        self, pred: Callable[[Json], bool], timeout: float = 20, start: int = 0, what: str = ""
+    ) -> tuple[float, Json]:
         async def _w() -> tuple[float, Json]:
             async with self.cond:
                 while True:
@@ -52,6 +53,7 @@ class Client:
                         if pred(m):
                             return t, m
                     await self.cond.wait()
+
         try:
             return await asyncio.wait_for(_w(), timeout)
         except TimeoutError:
@@ -86,12 +88,17 @@ async def system(tmp_path: Path) -> AsyncIterator[tuple[Any, EaHost, Client]]:
         write_config(tmp_path / "term", f"ws://127.0.0.1:{gw.port}/mt4", token=gw.token)
         host = EaHost(tmp_path / "term")
         await host.start()
-        ws = await connect(f"ws://127.0.0.1:{gw.port}/commands",
-                           additional_headers={"Authorization": f"Bearer {gw.token}"})
+        ws = await connect(
+            f"ws://127.0.0.1:{gw.port}/commands",
+            additional_headers={"Authorization": f"Bearer {gw.token}"},
+        )
         client = Client(ws)
         try:
-            await client.wait(lambda m: m.get("type") == "snapshot" and m.get("agent_id") == AGENT,
-                              40, what="the EA's snapshot")
+            await client.wait(
+                lambda m: m.get("type") == "snapshot" and m.get("agent_id") == AGENT,
+                40,
+                what="the EA's snapshot",
+            )
             yield gw, host, client
         finally:
             await client.close()
@@ -100,10 +107,12 @@ async def system(tmp_path: Path) -> AsyncIterator[tuple[Any, EaHost, Client]]:
 
 def pct(values: list[float], p: float) -> float:
     values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
-async def test_trades_and_latency_through_the_real_gateway(system: tuple[Any, EaHost, Client]) -> None:
+async def test_trades_and_latency_through_the_real_gateway(
+    system: tuple[Any, EaHost, Client],
+) -> None:
     _, host, client = system
     event_lat: list[float] = []
     for i in range(30):
@@ -112,27 +121,41 @@ async def test_trades_and_latency_through_the_real_gateway(system: tuple[Any, Ea
         start = len(client.msgs)
         t0 = time.perf_counter()
         ans = await host.manual("open", symbol="EURUSD", type="buy" if i % 2 else "sell", lots=0.01)
-        t, ev = await client.wait(lambda m, a=ans: m.get("type") == "position_opened"
-                                  and m["data"]["ticket"] == a["ticket"], 10, start, "opened")
+        t, _ev = await client.wait(
+            lambda m, a=ans: (
+                m.get("type") == "position_opened" and m["data"]["ticket"] == a["ticket"]
+            ),
+            10,
+            start,
+            "opened",
+        )
         event_lat.append(t - t0)
     rtt: list[float] = []
     for _ in range(30):
         await asyncio.sleep(random.uniform(0, 0.03))
-        dt, reply = await client.command("execute_trade", {"symbol": "EURUSD", "type": "buy", "lots": 0.01})
+        dt, reply = await client.command(
+            "execute_trade", {"symbol": "EURUSD", "type": "buy", "lots": 0.01}
+        )
         assert reply["success"] is True, reply
         rtt.append(dt)
     dt, reply = await client.command("close_all")
     assert reply["success"] is True and len(reply["data"]["closed"]) == 60
     bad = [m for _, m in client.msgs if m.get("type") == "error"]
     assert bad == []
-    print(f"\nevent latency (manual trade -> /commands client, timer 25 ms): "
-          f"p50 {statistics.median(event_lat) * 1000:.1f} ms, p99 {pct(event_lat, 99) * 1000:.1f} ms")
-    print(f"command round trip (client -> EA -> reply): p50 {statistics.median(rtt) * 1000:.1f} ms, "
-          f"p99 {pct(rtt, 99) * 1000:.1f} ms")
+    print(
+        f"\nevent latency (manual trade -> /commands client, timer 25 ms): "
+        f"p50 {statistics.median(event_lat) * 1000:.1f} ms, p99 {pct(event_lat, 99) * 1000:.1f} ms"
+    )
+    print(
+        f"command round trip (client -> EA -> reply): p50 {statistics.median(rtt) * 1000:.1f} ms, "
+        f"p99 {pct(rtt, 99) * 1000:.1f} ms"
+    )
     assert pct(event_lat, 99) < 2 and pct(rtt, 99) < 2
 
 
-async def test_failures_and_duplicates_through_the_real_gateway(system: tuple[Any, EaHost, Client]) -> None:
+async def test_failures_and_duplicates_through_the_real_gateway(
+    system: tuple[Any, EaHost, Client],
+) -> None:
     _, host, client = system
     _, r = await client.command("execute_trade", {"symbol": "EURUSD", "type": "buy", "lots": 0.015})
     assert r["error"]["code"] == "invalid_volume"
@@ -140,8 +163,12 @@ async def test_failures_and_duplicates_through_the_real_gateway(system: tuple[An
     _, r = await client.command("execute_trade", {"symbol": "EURUSD", "type": "buy", "lots": 0.1})
     assert r["success"] is True and r["data"]["attempts"] == 2
     # the same request id twice: one order
-    msg = {"command": "execute_trade", "request_id": "twice-1", "agent_id": AGENT,
-           "data": {"symbol": "EURUSD", "type": "sell", "lots": 0.1}}
+    msg = {
+        "command": "execute_trade",
+        "request_id": "twice-1",
+        "agent_id": AGENT,
+        "data": {"symbol": "EURUSD", "type": "sell", "lots": 0.1},
+    }
     await client.ws.send(json.dumps(msg))
     await client.ws.send(json.dumps(msg))
     await client.wait(lambda m: m.get("request_id") == "twice-1", 20, what="reply")
@@ -160,8 +187,10 @@ async def test_gateway_restart_the_ea_reconnects(tmp_path: Path) -> None:
         host = EaHost(term)
         await host.start()
         try:
-            ws = await connect(f"ws://127.0.0.1:{port}/commands",
-                               additional_headers={"Authorization": f"Bearer {token}"})
+            ws = await connect(
+                f"ws://127.0.0.1:{port}/commands",
+                additional_headers={"Authorization": f"Bearer {token}"},
+            )
             c1 = Client(ws)
             await c1.wait(lambda m: m.get("type") == "snapshot", 40, what="snapshot")
             ans = await host.manual("open", symbol="EURUSD", type="buy", lots=0.1)
@@ -171,18 +200,24 @@ async def test_gateway_restart_the_ea_reconnects(tmp_path: Path) -> None:
             await host.stop()
             raise
     try:
-        await host.manual("close", ticket=ans["ticket"])        # while the gateway is down
+        await host.manual("close", ticket=ans["ticket"])  # while the gateway is down
         (tmp_path / "b").mkdir()
         with run_gateway(tmp_path / "b", ["--port", str(port)], token=token):
-            ws = await connect(f"ws://127.0.0.1:{port}/commands",
-                               additional_headers={"Authorization": f"Bearer {token}"})
+            ws = await connect(
+                f"ws://127.0.0.1:{port}/commands",
+                additional_headers={"Authorization": f"Bearer {token}"},
+            )
             c2 = Client(ws)
             try:
-                _, closed = await c2.wait(lambda m: m.get("type") == "position_closed", 60,
-                                          what="the catch-up close")
+                _, closed = await c2.wait(
+                    lambda m: m.get("type") == "position_closed", 60, what="the catch-up close"
+                )
                 assert closed["data"]["ticket"] == ans["ticket"]
-                _, snap = await c2.wait(lambda m: m.get("type") == "snapshot" and m["data"]["positions"] == [],
-                                        20, what="the converged snapshot")
+                _, _snap = await c2.wait(
+                    lambda m: m.get("type") == "snapshot" and m["data"]["positions"] == [],
+                    20,
+                    what="the converged snapshot",
+                )
                 _, r = await c2.command("get_snapshot")
                 assert r["success"] is True
             finally:

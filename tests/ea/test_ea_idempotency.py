@@ -22,7 +22,7 @@ def journal_path(sandbox: Path) -> Path:
 
 
 def tag_of(rid: str) -> str:
-    return "mc" + hashlib.md5(rid.encode()).hexdigest()[:8]  # noqa: S324
+    return "mc" + hashlib.md5(rid.encode()).hexdigest()[:8]
 
 
 async def test_same_request_twice_trades_once(gateway: FakeGateway, ea: EaHost) -> None:
@@ -34,29 +34,31 @@ async def test_same_request_twice_trades_once(gateway: FakeGateway, ea: EaHost) 
 
 
 async def test_repeat_while_in_flight_gets_one_reply(gateway: FakeGateway, ea: EaHost) -> None:
-    await ea.send(op="fail_next", error=138)    # keeps the first one busy for a retry
+    await ea.send(op="fail_next", error=138)  # keeps the first one busy for a retry
     msg = json.dumps({"command": "execute_trade", "request_id": "dup-2", "data": BUY})
     await gateway.send(msg)
     await gateway.send(msg)
     await gateway.wait_msg(lambda m: m.get("request_id") == "dup-2", 20, "the reply")
-    await gateway.command("get_snapshot")        # a barrier: anything for dup-2 came before
+    await gateway.command("get_snapshot")  # a barrier: anything for dup-2 came before
     await gateway.command("get_snapshot")
     replies = [m for m in gateway.conn.messages if m.get("request_id") == "dup-2"]
     assert len(replies) == 1 and replies[0]["success"] is True
     assert len(ea.open_orders()) == 1
 
 
-async def test_restart_between_send_and_reply_trades_at_most_once(gateway: FakeGateway,
-                                                                  ea: EaHost) -> None:
+async def test_restart_between_send_and_reply_trades_at_most_once(
+    gateway: FakeGateway, ea: EaHost
+) -> None:
     msg = json.dumps({"command": "execute_trade", "request_id": "restart-1", "data": BUY})
     await gateway.send(msg)
     await ea.send(op="restart_ea")
     conn2 = await gateway.wait_conn(2, timeout=30)
     await gateway.wait_msg(lambda m: m.get("type") == "snapshot", 20, "snapshot", conn=conn2)
     start = len(conn2.messages)
-    await gateway.send(msg)                      # the gateway retries the same request
-    reply = await gateway.wait_msg(lambda m: m.get("request_id") == "restart-1", 20, "reply",
-                                   conn=conn2, start=start)
+    await gateway.send(msg)  # the gateway retries the same request
+    reply = await gateway.wait_msg(
+        lambda m: m.get("request_id") == "restart-1", 20, "reply", conn=conn2, start=start
+    )
     orders = ea.open_orders()
     assert len(orders) <= 1
     assert reply["success"] is (len(orders) == 1)
@@ -68,20 +70,28 @@ async def test_restart_between_send_and_reply_trades_at_most_once(gateway: FakeG
 
 
 async def test_sending_entry_with_placed_order_is_answered_after_restart(
-        gateway: FakeGateway, ea: EaHost) -> None:
+    gateway: FakeGateway, ea: EaHost
+) -> None:
     rid = "lost-reply-1"
     tag = tag_of(rid)
     # The EA wrote "sending", OrderSend reached the server, then the terminal died.
     ans = await ea.manual("open", symbol="EURUSD", type="buy", lots=0.1, comment=tag + " mine")
     ticket = ans["ticket"]
-    entry = {"command": "execute_trade", "tag": tag, "symbol": "EURUSD", "type": "buy",
-             "lots": 0.1, "magic": 0}
+    entry = {
+        "command": "execute_trade",
+        "tag": tag,
+        "symbol": "EURUSD",
+        "type": "buy",
+        "lots": 0.1,
+        "magic": 0,
+    }
     with journal_path(ea.sandbox).open("a", encoding="utf-8") as f:
         f.write(f"{rid}|sending|{int(time.time())}|{json.dumps(entry)}\n")
     await ea.send(op="restart_ea")
     conn2 = await gateway.wait_conn(2, timeout=30)
-    reply = await gateway.wait_msg(lambda m: m.get("request_id") == rid, 20, "the recovered reply",
-                                   conn=conn2)
+    reply = await gateway.wait_msg(
+        lambda m: m.get("request_id") == rid, 20, "the recovered reply", conn=conn2
+    )
     assert reply["success"] is True and reply["data"]["ticket"] == ticket
     again = await gateway.command("execute_trade", BUY, rid=rid)
     assert again["success"] is True and again["data"]["ticket"] == ticket
@@ -90,17 +100,25 @@ async def test_sending_entry_with_placed_order_is_answered_after_restart(
 
 async def test_sending_entry_without_order_is_not_resent(gateway: FakeGateway, ea: EaHost) -> None:
     rid = "never-placed-1"
-    entry = {"command": "execute_trade", "tag": tag_of(rid), "symbol": "EURUSD", "type": "sell",
-             "lots": 0.1, "magic": 0}
+    entry = {
+        "command": "execute_trade",
+        "tag": tag_of(rid),
+        "symbol": "EURUSD",
+        "type": "sell",
+        "lots": 0.1,
+        "magic": 0,
+    }
     with journal_path(ea.sandbox).open("a", encoding="utf-8") as f:
         f.write(f"{rid}|sending|{int(time.time())}|{json.dumps(entry)}\n")
     await ea.send(op="restart_ea")
     conn2 = await gateway.wait_conn(2, timeout=30)
-    reply = await gateway.wait_msg(lambda m: m.get("request_id") == rid, 20, "the recovered reply",
-                                   conn=conn2)
+    reply = await gateway.wait_msg(
+        lambda m: m.get("request_id") == rid, 20, "the recovered reply", conn=conn2
+    )
     assert reply["success"] is False and "not executed" in reply["error"]["message"]
-    again = await gateway.command("execute_trade", {"symbol": "EURUSD", "type": "sell", "lots": 0.1},
-                                  rid=rid)
+    again = await gateway.command(
+        "execute_trade", {"symbol": "EURUSD", "type": "sell", "lots": 0.1}, rid=rid
+    )
     assert again["success"] is False
     assert ea.open_orders() == []
 

@@ -43,9 +43,12 @@ async def test_heartbeats_flow_without_quotes(gateway: FakeGateway, tmp_path: Pa
     try:
         await gateway.wait_conn()
         for n in range(1, 5):
-            await gateway.wait_msg(lambda m: m.get("type") == "heartbeat"
-                                   and gateway.count("heartbeat") >= n, 10, f"heartbeat {n}")
-        hb = [m for m in gateway.conn.messages if m["type"] == "heartbeat"][0]
+            await gateway.wait_msg(
+                lambda m, n=n: m.get("type") == "heartbeat" and gateway.count("heartbeat") >= n,
+                10,
+                f"heartbeat {n}",
+            )
+        hb = next(m for m in gateway.conn.messages if m["type"] == "heartbeat")
         assert hb["status"] == "connected" and hb["agent_id"] == f"mt4-{LOGIN}"
         assert "data" not in hb
         assert not any(m["type"] == "quote" for m in gateway.conn.messages)
@@ -58,8 +61,15 @@ async def test_refused_without_the_right_token(gateway: FakeGateway, tmp_path: P
     host = EaHost(tmp_path)
     await host.start()
     try:
-        await host.wait(lambda e: e.get("event") == "comment" and "HTTP 401" in e["text"]
-                        and "check the token" in e["text"], 20, "the refusal on the chart")
+        await host.wait(
+            lambda e: (
+                e.get("event") == "comment"
+                and "HTTP 401" in e["text"]
+                and "check the token" in e["text"]
+            ),
+            20,
+            "the refusal on the chart",
+        )
         assert gateway.refused >= 1
         assert gateway.conns == []
         comment = [e["text"] for e in host.lines if e.get("event") == "comment"][-1]
@@ -70,8 +80,9 @@ async def test_refused_without_the_right_token(gateway: FakeGateway, tmp_path: P
 
 async def test_inputs_override_the_config_file(gateway: FakeGateway, tmp_path: Path) -> None:
     write_config(tmp_path, "ws://127.0.0.1:1/mt4", token="nope")
-    host = EaHost(tmp_path, ["--inputs", f"GatewayURL={gateway.url}", f"Token={TOKEN}",
-                             "AgentId=my-terminal"])
+    host = EaHost(
+        tmp_path, ["--inputs", f"GatewayURL={gateway.url}", f"Token={TOKEN}", "AgentId=my-terminal"]
+    )
     await host.start()
     try:
         conn = await gateway.wait_conn()
@@ -81,14 +92,18 @@ async def test_inputs_override_the_config_file(gateway: FakeGateway, tmp_path: P
         await host.stop()
 
 
-async def test_dll_imports_off_is_shown_and_nothing_connects(gateway: FakeGateway,
-                                                             tmp_path: Path) -> None:
+async def test_dll_imports_off_is_shown_and_nothing_connects(
+    gateway: FakeGateway, tmp_path: Path
+) -> None:
     write_config(tmp_path, gateway.url)
     host = EaHost(tmp_path, ["--no-dll"])
     await host.start()
     try:
-        await host.wait(lambda e: e.get("event") == "comment" and "DLL imports are OFF" in e["text"],
-                        10, "the DLL warning")
+        await host.wait(
+            lambda e: e.get("event") == "comment" and "DLL imports are OFF" in e["text"],
+            10,
+            "the DLL warning",
+        )
         assert gateway.conns == []
     finally:
         await host.stop()
@@ -100,9 +115,16 @@ async def test_autotrading_off_is_shown(gateway: FakeGateway, tmp_path: Path) ->
     await host.start()
     try:
         await gateway.wait_type("snapshot")
-        await host.wait(lambda e: e.get("event") == "comment" and "OFF" in e["text"]
-                        and "AutoTrading" in e["text"], 10, "the AutoTrading warning")
-        reply = await gateway.command("execute_trade", {"symbol": "EURUSD", "type": "buy", "lots": 0.1})
+        await host.wait(
+            lambda e: (
+                e.get("event") == "comment" and "OFF" in e["text"] and "AutoTrading" in e["text"]
+            ),
+            10,
+            "the AutoTrading warning",
+        )
+        reply = await gateway.command(
+            "execute_trade", {"symbol": "EURUSD", "type": "buy", "lots": 0.1}
+        )
         assert reply["success"] is False
         assert reply["error"]["code"] == "trading_not_allowed"
         assert host.open_orders() == []
@@ -115,8 +137,11 @@ async def test_wss_is_refused_with_a_clear_message(tmp_path: Path) -> None:
     host = EaHost(tmp_path)
     await host.start()
     try:
-        await host.wait(lambda e: e.get("event") == "comment" and "wss:// is not supported" in e["text"],
-                        10, "the wss message")
+        await host.wait(
+            lambda e: e.get("event") == "comment" and "wss:// is not supported" in e["text"],
+            10,
+            "the wss message",
+        )
     finally:
         await host.stop()
 
@@ -134,12 +159,12 @@ async def test_reconnect_catches_up_closes_made_while_disconnected(tmp_path: Pat
         ticket = ans["ticket"]
         await gw.wait_type("position_opened", pred=lambda m: m["data"]["ticket"] == ticket)
         port = gw.port
-        await gw.stop()                       # the gateway goes away
+        await gw.stop()  # the gateway goes away
         await host.send(op="quote", symbol="EURUSD", bid=1.10150, ask=1.10162)
         await host.manual("close", ticket=ticket)
         hist = {o["ticket"]: o for o in await host.history()}
         gw2 = FakeGateway(port=port)
-        await gw2.start()                     # and comes back on the same port
+        await gw2.start()  # and comes back on the same port
         try:
             conn = await gw2.wait_conn(timeout=40)
             closed = await gw2.wait_type("position_closed", timeout=20)
@@ -178,13 +203,14 @@ async def test_restart_ea_catches_up_from_saved_state(tmp_path: Path) -> None:
         await gw.wait_type("position_opened", pred=lambda m: m["data"]["ticket"] == ticket)
         port = gw.port
         await gw.stop()
-        await host.send(op="restart_ea")      # OnDeinit + OnInit: memory is gone
+        await host.send(op="restart_ea")  # OnDeinit + OnInit: memory is gone
         await host.manual("close", ticket=ticket)
         gw2 = FakeGateway(port=port)
         await gw2.start()
         conn = await gw2.wait_conn(timeout=40)
-        closed = await gw2.wait_msg(lambda m: m.get("type") == "position_closed", 20, "catch-up",
-                                    conn=conn)
+        closed = await gw2.wait_msg(
+            lambda m: m.get("type") == "position_closed", 20, "catch-up", conn=conn
+        )
         assert closed["data"]["ticket"] == ticket
         assert not gw2.invalid, gw2.invalid
     finally:

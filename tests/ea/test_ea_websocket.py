@@ -31,8 +31,11 @@ async def raw(tmp_path: Path) -> AsyncIterator[tuple[RawWsServer, EaHost]]:
 
 
 def cmd(rid: str, pad: int = 0) -> bytes:
-    return (json.dumps({"command": "get_snapshot", "request_id": rid, "data": {}})[:-1]
-            + " " * pad + "}").encode()
+    return (
+        json.dumps({"command": "get_snapshot", "request_id": rid, "data": {}})[:-1]
+        + " " * pad
+        + "}"
+    ).encode()
 
 
 async def test_handshake_request_and_masked_frames(raw: tuple[RawWsServer, EaHost]) -> None:
@@ -54,7 +57,9 @@ async def test_fragmented_message_with_a_ping_inside(raw: tuple[RawWsServer, EaH
     srv, _ = raw
     body = cmd("frag-1")
     a, b, c = body[:10], body[10:30], body[30:]
-    await srv.write(frame(1, a, fin=False) + frame(9, b"abc") + frame(0, b, fin=False) + frame(0, c))
+    await srv.write(
+        frame(1, a, fin=False) + frame(9, b"abc") + frame(0, b, fin=False) + frame(0, c)
+    )
     reply = await srv.wait_text(lambda m: m.get("request_id") == "frag-1", 10, "reply")
     assert reply["success"] is True
     pongs = [f for f in srv.frames if f.opcode == 10]
@@ -73,7 +78,7 @@ async def test_frame_split_across_reads(raw: tuple[RawWsServer, EaHost]) -> None
     data = frame(1, cmd("split-1"))
     for i in range(0, len(data), 7):
         n = len(srv.texts)
-        await srv.write(data[i:i + 7])
+        await srv.write(data[i : i + 7])
         # wait for the EA's next message (a heartbeat at least) so it read this piece alone
         await srv.wait(lambda n=n: len(srv.texts) > n, 10, "the EA to go on")
     reply = await srv.wait_text(lambda m: m.get("request_id") == "split-1", 10, "reply")
@@ -88,14 +93,20 @@ async def test_16_and_64_bit_lengths(raw: tuple[RawWsServer, EaHost]) -> None:
         assert reply["success"] is True
 
 
-async def test_server_close_is_answered_and_the_ea_reconnects(raw: tuple[RawWsServer, EaHost]) -> None:
+async def test_server_close_is_answered_and_the_ea_reconnects(
+    raw: tuple[RawWsServer, EaHost],
+) -> None:
     srv, _ = raw
     await srv.write(frame(8, (1001).to_bytes(2, "big") + b"bye"))
-    close = await srv.wait(lambda: next((f for f in srv.frames if f.opcode == 8), None), 10, "close")
+    close = await srv.wait(
+        lambda: next((f for f in srv.frames if f.opcode == 8), None), 10, "close"
+    )
     assert int.from_bytes(close.payload[:2], "big") == 1001
     await srv.wait(lambda: srv.connections >= 2, 20, "a new connection")
     hellos = [m for m in srv.texts if m.get("type") == "hello"]
-    await srv.wait(lambda: len([m for m in srv.texts if m.get("type") == "hello"]) >= 2, 10, "hello")
+    await srv.wait(
+        lambda: len([m for m in srv.texts if m.get("type") == "hello"]) >= 2, 10, "hello"
+    )
     assert hellos
 
 
@@ -106,8 +117,11 @@ async def test_bad_accept_is_refused(tmp_path: Path) -> None:
     host = EaHost(tmp_path)
     await host.start()
     try:
-        await host.wait(lambda e: e.get("event") == "comment" and "Sec-WebSocket-Accept" in e["text"],
-                        20, "the refusal")
+        await host.wait(
+            lambda e: e.get("event") == "comment" and "Sec-WebSocket-Accept" in e["text"],
+            20,
+            "the refusal",
+        )
         assert srv.texts == []
     finally:
         await host.stop()
