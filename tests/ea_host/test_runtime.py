@@ -79,3 +79,9 @@ def test_files_confined_and_crypt_vectors(binaries: dict[str, Path],
     assert (files / "ansi.csv").read_bytes() == b"x;1.5;true\r\nmore\r\n"
     assert not (tmp_path / "escape.txt").exists()
     assert not (sandbox / "escape.txt").exists()
+
+
+def test_language_features(binaries: dict[str, Path], run_host: Callable[..., Host]) -> None:
+    h = run_host(binaries["Lang"])
+    assert_all_ok(h, 19)
+    assert "formatted 12-ok" in h.logs()

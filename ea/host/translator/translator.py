@@ -96,7 +96,7 @@ class Translator(ExpressionsMixin):
                 prefix = [x.derive("out", x.text) for x in self.toks[i:j + 1]]
                 if self.text(j + 1) in ("struct", "class"):
                     item.extend(prefix)
-                    i = self.struct_def(j + 1, item, top=True)
+                    i = self.struct_def(j + 1, item, top=True, prefix=prefix)
                 else:
                     i = self.declaration(j + 1, item, "global", prefix)
             else:
@@ -408,18 +408,20 @@ class Translator(ExpressionsMixin):
 
     # -- structs and enums ---------------------------------------------------------------------
 
-    def struct_def(self, i: int, buf: list[Tok], top: bool) -> int:
+    def struct_def(self, i: int, buf: list[Tok], top: bool, prefix: list[Tok] | None = None
+                   ) -> int:
         kw = self.tk(i)
         name = self.tk(i + 1)
+        # Forward declarations let prototypes and earlier code name every program type.
+        fwd = (prefix or []) + [kw.derive("out", kw.text), name.derive("out", name.text),
+                                kw.derive("out", ";")]
         if self.text(i + 2) == ";":
             if top:
-                self.fwd.extend([kw.derive("out", kw.text), name.derive("out", name.text),
-                                 kw.derive("out", ";")])
+                self.fwd.extend(fwd)
             return i + 3
         lb = self.find(i, {"{"})
         if top:
-            self.fwd.extend([kw.derive("out", kw.text), name.derive("out", name.text),
-                             kw.derive("out", ";")])
+            self.fwd.extend(fwd)
         buf.extend(x.derive("out", x.text) for x in self.toks[i:lb])
         buf.append(self.tk(lb).derive("out", "{"))
         end = self.match(lb)
