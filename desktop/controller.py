@@ -111,7 +111,7 @@ class Controller(QObject):
         t.install_requested.connect(self.open_terminals)
         t.log_folder_requested.connect(self.open_log_folder)
         t.about_requested.connect(self.about)
-        t.quit_requested.connect(self.quit_requested.emit)
+        t.quit_requested.connect(self.quit_requested)
         t.pause_toggled.connect(lambda paused: self.store.update(sync_paused=paused))
         self.store.changed.connect(self._on_settings)
 

@@ -39,7 +39,7 @@ class Tray(QObject):
         self._terminals_end = self.menu.addSeparator()
         self.pause_action = QAction("Pause sync", self)
         self.pause_action.setCheckable(True)
-        self.pause_action.toggled.connect(self.pause_toggled.emit)
+        self.pause_action.toggled.connect(self.pause_toggled)
         self.menu.addAction(self.pause_action)
         self.install_action = self._add("Install EA...", self.install_requested.emit)
         self.settings_action = self._add("Settings...", self.settings_requested.emit)

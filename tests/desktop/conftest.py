@@ -14,12 +14,12 @@ for _name in ("CONFIG", "DATA", "LOG"):
     os.environ[f"MT4_COMPANION_{_name}_DIR"] = os.path.join(_HOME, _name.lower())
 
 import asyncio  # noqa: E402
+import contextlib  # noqa: E402
 import secrets  # noqa: E402
-from collections.abc import AsyncIterator, Callable  # noqa: E402
+from collections.abc import AsyncIterator, Awaitable, Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
-import pytest_asyncio  # noqa: E402
 import qasync  # noqa: E402
 
 from desktop.controller import Controller  # noqa: E402
@@ -54,35 +54,51 @@ def qapp_args() -> list[str]:
     return ["mt4-companion-tests"]
 
 
-@pytest_asyncio.fixture
-async def runtime(qapp: QApplication) -> AsyncIterator[Runtime]:
-    """Gateway on a free port with two demo terminals (no pretend trader: tests trade)."""
+@contextlib.asynccontextmanager
+async def live_app(tmp_path: Path) -> AsyncIterator[tuple[Runtime, Controller]]:
+    """Gateway on a free port, two demo terminals (no pretend trader: tests trade) and the
+    app's controller on top.
+
+    A context manager inside the test rather than async fixtures: pytest-qt processes Qt
+    events between fixture setup and the test, when no asyncio loop is running, and
+    qasync would then run websockets callbacks that need one."""
     rt = Runtime(RuntimeOptions(token=secrets.token_urlsafe(24), port=0, demo=2, demo_seed=11,
                                 demo_trade_rate=0.0, demo_tick_interval=0.05,
                                 heartbeat_interval=1.0))
     await rt.start()
-    assert rt.fleet is not None
-    await asyncio.wait_for(rt.fleet.wait_connected(), 10)
-    await until(lambda: all((a := rt.gateway.registry.get(x)) is not None and a.synced
-                            and "EURUSD" in a.symbols for x in rt.fleet.agent_ids),
-                what="demo terminals synced")
-    yield rt
-    await rt.stop()
+    ctl: Controller | None = None
+    try:
+        assert rt.fleet is not None
+        await asyncio.wait_for(rt.fleet.wait_connected(), 10)
+        await until(lambda: all((a := rt.gateway.registry.get(x)) is not None and a.synced
+                                and "EURUSD" in a.symbols for x in rt.fleet.agent_ids),
+                    what="demo terminals synced")
+        store = SettingsStore(tmp_path / "settings.json")
+        secret_store = SecretStore(use_keyring=False, fallback_dir=tmp_path)
+        ctl = Controller(rt, store, secret_store, lambda: rt.options.token,
+                         lambda: rt.options.token)
+        ctl.window.keep_in_tray = False
+        # Tests answer every question "yes"; what was asked is kept to check it.
+        asked: list[str] = []
+        ctl.actions.confirm = lambda title, text: asked.append(text) is None
+        ctl.asked = asked  # type: ignore[attr-defined]
+        yield rt, ctl
+    finally:
+        if ctl is not None:
+            await ctl.shutdown()
+            ctl.window.really_quit = True
+            ctl.window.close()
+            ctl.window.deleteLater()
+        await rt.stop()
 
 
-@pytest_asyncio.fixture
-async def controller(runtime: Runtime, tmp_path: Path) -> AsyncIterator[Controller]:
-    store = SettingsStore(tmp_path / "settings.json")
-    secret_store = SecretStore(use_keyring=False, fallback_dir=tmp_path)
-    token = {"t": runtime.options.token}
-    ctl = Controller(runtime, store, secret_store, lambda: token["t"], lambda: token["t"])
-    ctl.window.keep_in_tray = False
-    # Tests answer every question "yes"; what was asked is kept to check it.
-    asked: list[str] = []
-    ctl.actions.confirm = lambda title, text: asked.append(text) is None
-    ctl.asked = asked  # type: ignore[attr-defined]
-    yield ctl
-    await ctl.shutdown()
-    ctl.window.really_quit = True
-    ctl.window.close()
-    ctl.window.deleteLater()
+def live(test: Callable[[Controller, Runtime], Awaitable[None]]) -> Callable[[Path], Awaitable[None]]:
+    """Turns `async def test_x(controller, runtime)` into a test that runs with a live app."""
+
+    async def run(tmp_path: Path) -> None:
+        async with live_app(tmp_path) as (rt, ctl):
+            await test(ctl, rt)
+
+    run.__name__ = test.__name__
+    run.__doc__ = test.__doc__
+    return run
