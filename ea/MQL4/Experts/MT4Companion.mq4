@@ -140,6 +140,7 @@ void SessionStart()
    g_backoff_n = 0;
    g_attempting = false;
    g_connected_at = NowMs();
+   g_last_error = "";
    EmitRaw(EventJson("hello", HelloData()));
    if(g_prev_valid)
       TrackerDiff();            // catch-up events since the state the gateway last saw

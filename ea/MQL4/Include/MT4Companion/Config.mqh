@@ -232,15 +232,17 @@ string DataFolderName()
   }
 
 // Derives the agent id once the account is known. False while it is not.
+// Waits for the login in every case: hello, the journal recovery and the order
+// diff all need a logged-in account.
 bool ConfigDeriveAgent()
   {
+   if(AccountNumber() == 0)
+      return false;
    if(g_cfg_agent != "")
      {
       g_agent_id = g_cfg_agent;
       return true;
      }
-   if(AccountNumber() == 0)
-      return false;
    if(g_cfg_rule == "data_folder")
       g_agent_id = "mt4-" + StringSubstr(Md5Hex(DataFolderName()), 0, 12);
    else
