@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import shutil
@@ -59,10 +60,8 @@ def _windows(enabled: bool, command: list[str]) -> str:
         if enabled:
             winreg.SetValueEx(key, VALUE_NAME, 0, winreg.REG_SZ, subprocess.list2cmdline(command))
             return "MT4 Companion starts when you sign in to Windows."
-        try:
+        with contextlib.suppress(FileNotFoundError):
             winreg.DeleteValue(key, VALUE_NAME)
-        except FileNotFoundError:
-            pass
         return "MT4 Companion no longer starts with Windows."
 
 

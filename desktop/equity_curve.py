@@ -53,10 +53,10 @@ class EquityCurve(QWidget):
         self.history = history
         self.setMinimumHeight(140)
 
-    def sizeHint(self) -> QSize:  # noqa: N802
+    def sizeHint(self) -> QSize:
         return QSize(600, 180)
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+    def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         pal = self.palette()
@@ -105,7 +105,8 @@ class EquityCurve(QWidget):
             if points and pts[-1] is not points[-1]:
                 pts.append(points[-1])
             poly = QPolygonF(
-                [QPointF(plot.left() + (t - t0) * xs, plot.bottom() - (v - v0) * ys) for t, v in pts]
+                [QPointF(plot.left() + (t - t0) * xs, plot.bottom() - (v - v0) * ys)
+                 for t, v in pts]
             )
             p.setPen(QPen(colour, 1.6))
             p.drawPolyline(poly)

@@ -65,13 +65,13 @@ class EventLogModel(QAbstractTableModel):
         self.entries.append(LogEntry(when or datetime.now(), level, agent_id, text))
         self.endInsertRows()
 
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008, N802
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.entries)
 
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008, N802
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(HEADERS)
 
-    def headerData(  # noqa: N802
+    def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> object:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
@@ -101,10 +101,12 @@ class _LevelFilter(QSortFilterProxyModel):
         self.setFilterKeyColumn(-1)
 
     def set_level(self, level: str) -> None:
+        # begin/endFilterChange replace invalidateFilter (deprecated in Qt 6.10+).
+        self.beginFilterChange()
         self.level = level
-        self.invalidateFilter()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
-    def filterAcceptsRow(self, row: int, parent: AnyIndex) -> bool:  # noqa: N802
+    def filterAcceptsRow(self, row: int, parent: AnyIndex) -> bool:
         if self.level:
             model = self.sourceModel()
             assert isinstance(model, EventLogModel)

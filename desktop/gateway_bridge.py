@@ -5,6 +5,7 @@ one place must own the union)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections import Counter
@@ -51,10 +52,8 @@ class GatewayBridge(QObject):
 
     def detach(self) -> None:
         self._timer.stop()
-        try:
+        with contextlib.suppress(ValueError):
             self.gateway.remove_listener(self._on_output)
-        except ValueError:
-            pass
 
     # -- state -----------------------------------------------------------------------
 

@@ -187,7 +187,7 @@ class MainWindow(QMainWindow):
         self.raise_()
         self.activateWindow()
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+    def closeEvent(self, event: QCloseEvent) -> None:
         if self.keep_in_tray and not self.really_quit:
             # The gateway keeps running: terminals stay connected while the window is away.
             event.ignore()

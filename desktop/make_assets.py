@@ -33,7 +33,8 @@ def write_assets(out: Path) -> list[Path]:
 
 def main() -> int:
     app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent.parent / "assets"
+    default = Path(__file__).resolve().parent.parent / "assets"
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else default
     files = write_assets(out)
     print(f"wrote {len(files)} files to {out}")
     del app

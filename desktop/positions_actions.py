@@ -33,6 +33,8 @@ from .qt import QAction, QDialog, QKeySequence, QMessageBox, QObject, QWidget, S
 log = logging.getLogger(__name__)
 
 Confirm = Callable[[str, str], bool]
+Levels = tuple[float, float, float | None]
+"""New stop loss, take profit and (pending orders only) entry price."""
 
 
 class PositionActions(QObject):
@@ -46,8 +48,7 @@ class PositionActions(QObject):
         self.selected_position: Callable[[], PositionRow | None] = lambda: None
         self.selected_pending: Callable[[], PendingRow | None] = lambda: None
         self.confirm: Confirm = self._confirm_box
-        self.ask_modify: Callable[[PositionRow | PendingRow], tuple[float, float, float | None] | None]
-        self.ask_modify = self._modify_dialog
+        self.ask_modify: Callable[[PositionRow | PendingRow], Levels | None] = self._modify_dialog
         self.ask_partial: Callable[[PositionRow], float | None] = self._partial_dialog
         self.tasks: set[asyncio.Task[Reply]] = set()
 
@@ -202,7 +203,7 @@ class PositionActions(QObject):
                                       QMessageBox.StandardButton.No)
         return answer == QMessageBox.StandardButton.Yes
 
-    def _modify_dialog(self, row: PositionRow | PendingRow) -> tuple[float, float, float | None] | None:
+    def _modify_dialog(self, row: PositionRow | PendingRow) -> Levels | None:
         price = row.price if isinstance(row, PendingRow) else None
         dialog = ModifyDialog(f"Modify #{row.ticket} {row.symbol}", row.digits, row.stop_loss,
                               row.take_profit, price, self.window)

@@ -94,7 +94,6 @@ from PySide6.QtWidgets import (
 )
 
 
-
 def _emit_loses_a_reference() -> bool:
     """PySide6 6.12.0 on Python 3.11: `SignalInstance.emit()` returns True without taking a
     reference, so every emit from Python takes one reference off `True` until the

@@ -25,9 +25,10 @@ SEED_ORDERS = [
 ]
 
 
-async def _until(predicate: object, timeout: float = 15.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not predicate():  # type: ignore[operator]
+async def _until(predicate: object, limit: float = 15.0) -> None:
+    async with asyncio.timeout(limit):
+        # Polling: the gateway's state has no "changed" event to await (a demo script).
+        while not predicate():  # type: ignore[operator]  # noqa: ASYNC110
             await asyncio.sleep(0.05)
 
 
@@ -45,18 +46,18 @@ async def _seed(controller: Controller) -> None:
             if (n + k) % 2:
                 continue
             cmd = ExecuteTrade(command="execute_trade", request_id=new_request_id("shot"),
-                               data=ExecuteTradeData(symbol=symbol, type=side, lots=lots))  # type: ignore[arg-type]
+                               data=ExecuteTradeData(symbol=symbol, type=side,  # type: ignore[arg-type]
+                                                     lots=lots))
             await bridge.execute(agent, cmd)
-        a = bridge.agent(agent)
-        if a is not None and "EURUSD" in a.quotes or True:
-            cmd = ExecuteTrade(command="execute_trade", request_id=new_request_id("shot"),
-                               data=ExecuteTradeData(symbol="EURUSD", type="buy_limit", lots=0.2,
-                                                     price=1.07))
-            await bridge.execute(agent, cmd)
+        # And one pending order each, for the pending table.
+        cmd = ExecuteTrade(command="execute_trade", request_id=new_request_id("shot"),
+                           data=ExecuteTradeData(symbol="EURUSD", type="buy_limit", lots=0.2,
+                                                 price=1.07))
+        await bridge.execute(agent, cmd)
 
 
 async def take_screenshots(controller: Controller, out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, before any UI work
     window = controller.window
     fleet = controller.runtime.fleet
     try:

@@ -29,7 +29,6 @@ from .qt import (
 from .secret_store import SecretStore
 from .settings_store import SettingsStore
 
-
 LINK_FIELDS = frozenset({"platform_url", "platform_enabled", "remote_trading", "max_lots",
                          "allowed_symbols", "sync_paused"})
 

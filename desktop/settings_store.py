@@ -94,7 +94,9 @@ class SettingsStore(QObject):
     def update(self, **changes: Any) -> frozenset[str]:
         new = replace(self.settings, **changes)
         diff = frozenset(
-            f.name for f in fields(Settings) if getattr(new, f.name) != getattr(self.settings, f.name)
+            f.name
+            for f in fields(Settings)
+            if getattr(new, f.name) != getattr(self.settings, f.name)
         )
         if not diff:
             return diff

@@ -64,17 +64,16 @@ class SingleInstance(QObject):
         assert self.server is not None
         while self.server.hasPendingConnections():
             sock = self.server.nextPendingConnection()
-            sock.readyRead.connect(lambda s=sock: self._read(s))
-            sock.disconnected.connect(sock.deleteLater)
-            if sock.bytesAvailable():
-                self._read(sock)
-
-    def _read(self, sock: QLocalSocket) -> None:
-        data = bytes(sock.readAll().data())
-        if ACTIVATE.strip() in data:
-            self.activate_requested.emit()
+            # The message is a few bytes sent right after connecting: wait for it here rather
+            # than keep per-socket callbacks alive (that raced with socket deletion).
+            ready = sock.bytesAvailable() > 0 or sock.waitForReadyRead(500)
+            if ready and ACTIVATE.strip() in bytes(sock.readAll().data()):
+                self.activate_requested.emit()
+            sock.abort()
+            sock.deleteLater()
 
     def release(self) -> None:
         if self.server is not None:
             self.server.close()
+            self.server.deleteLater()
             self.server = None

@@ -144,12 +144,13 @@ class TerminalsPage(QWidget):
 
     def start(self, coro: Any) -> asyncio.Task[Any]:
         self.task = asyncio.ensure_future(self._busy(coro))
-        return self.task
-
-    async def _busy(self, coro: Any) -> Any:
+        # Busy at once, not on the task's first step: no second click can slip in.
         self.progress.show()
         self.busy_changed.emit(True)
         self._update_buttons()
+        return self.task
+
+    async def _busy(self, coro: Any) -> Any:
         try:
             return await coro
         except Exception as exc:

@@ -5,6 +5,7 @@ watch it through to the result (or the MT4 error in words). One order in flight 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from pydantic import ValidationError
@@ -362,12 +363,10 @@ class TradeTicket(QDialog):
         self.status.setText(f'<span style="color:{colour}"><b>{text}</b></span>')
         self.finished_order.emit(agent_id, reply)
 
-    def closeEvent(self, event: object) -> None:  # noqa: N802
+    def closeEvent(self, event: object) -> None:
         if self._subscribed is not None:
             self.bridge.unsubscribe(*self._subscribed)
             self._subscribed = None
-        try:
+        with contextlib.suppress(RuntimeError, TypeError):
             self.bridge.event.disconnect(self._on_event)
-        except (RuntimeError, TypeError):
-            pass
         super().closeEvent(event)  # type: ignore[arg-type]

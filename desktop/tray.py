@@ -8,8 +8,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .assets import state_icon
-from .tray_state import Overall, overall_state
 from .qt import QAction, QMenu, QObject, QSystemTrayIcon, Signal
+from .tray_state import Overall, overall_state
 
 LEVEL_ICONS = {
     "error": QSystemTrayIcon.MessageIcon.Critical,

@@ -34,7 +34,9 @@ def _qasync_loop() -> asyncio.AbstractEventLoop:
     return qasync.QEventLoop(app)
 
 
-def pytest_asyncio_loop_factories(config: object, item: object) -> dict[str, Callable[[], asyncio.AbstractEventLoop]]:
+def pytest_asyncio_loop_factories(
+    config: object, item: object
+) -> dict[str, Callable[[], asyncio.AbstractEventLoop]]:
     # Qt timers and signals must run while tests await: one qasync loop per test.
     return {"qasync": _qasync_loop}
 
@@ -43,7 +45,7 @@ async def until(predicate: Callable[[], object], timeout: float = 10.0, what: st
     """Wait for a condition by polling the running (qasync) loop; never a fixed sleep."""
     try:
         async with asyncio.timeout(timeout):
-            while not predicate():
+            while not predicate():  # noqa: ASYNC110 - gateway state has no change event
                 await asyncio.sleep(0.01)
     except TimeoutError:
         raise AssertionError(f"timed out waiting for {what or predicate}") from None
@@ -92,7 +94,10 @@ async def live_app(tmp_path: Path) -> AsyncIterator[tuple[Runtime, Controller]]:
         await rt.stop()
 
 
-def live(test: Callable[[Controller, Runtime], Awaitable[None]]) -> Callable[[Path], Awaitable[None]]:
+LiveTest = Callable[[Controller, Runtime], Awaitable[None]]
+
+
+def live(test: LiveTest) -> Callable[[Path], Awaitable[None]]:
     """Turns `async def test_x(controller, runtime)` into a test that runs with a live app."""
 
     async def run(tmp_path: Path) -> None:

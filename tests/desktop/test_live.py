@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from gateway_core.protocol import ExecuteTrade, ExecuteTradeData
-
 from desktop.controller import Controller
 from desktop.gateway_bridge import new_request_id
 from desktop.positions_model import COL_PRICE, COL_PROFIT
-from desktop.trade_ticket import lots_problem
-
 from desktop.runtime import Runtime
+from desktop.trade_ticket import lots_problem
+from gateway_core.protocol import ExecuteTrade, ExecuteTradeData
 
 from .conftest import live, until
 
@@ -31,7 +29,9 @@ async def open_trade(ctl: Controller, agent: str, symbol: str = "EURUSD", lots: 
 
 
 @live
-async def test_positions_table_follows_the_terminal(controller: Controller, runtime: Runtime) -> None:
+async def test_positions_table_follows_the_terminal(
+    controller: Controller, runtime: Runtime
+) -> None:
     ticket = await open_trade(controller, "demo-1")
     model = controller.positions
     await until(lambda: model.get(("demo-1", ticket)) is not None, what="position row")
@@ -49,7 +49,9 @@ async def test_positions_table_follows_the_terminal(controller: Controller, runt
 
 
 @live
-async def test_trade_ticket_validates_then_round_trips(controller: Controller, runtime: Runtime) -> None:
+async def test_trade_ticket_validates_then_round_trips(
+    controller: Controller, runtime: Runtime
+) -> None:
     ticket = controller.new_order("demo-1", "EURUSD")
     assert ticket.agent_id == "demo-1" and ticket.symbol_name == "EURUSD"
     await until(lambda: ticket.bid is not None and ticket.ask is not None, what="live quote")
@@ -90,7 +92,9 @@ async def test_trade_ticket_validates_then_round_trips(controller: Controller, r
 
 
 @live
-async def test_ticket_shows_mt4_error_in_words(controller: Controller, runtime: Runtime) -> None:
+async def test_ticket_shows_mt4_error_in_words(
+    controller: Controller, runtime: Runtime
+) -> None:
     terminal = runtime.fleet.terminals["demo-2"]  # type: ignore[attr-defined]
     terminal.broker.fail_next(134)
     ticket = controller.new_order("demo-2", "EURUSD")
@@ -104,7 +108,9 @@ async def test_ticket_shows_mt4_error_in_words(controller: Controller, runtime: 
 
 
 @live
-async def test_modify_close_part_and_close(controller: Controller, runtime: Runtime) -> None:
+async def test_modify_close_part_and_close(
+    controller: Controller, runtime: Runtime
+) -> None:
     ticket = await open_trade(controller, "demo-1", lots=0.3)
     model = controller.positions
     await until(lambda: model.get(("demo-1", ticket)) is not None)
@@ -135,7 +141,9 @@ async def test_modify_close_part_and_close(controller: Controller, runtime: Runt
 
 
 @live
-async def test_close_all_per_symbol_then_account(controller: Controller, runtime: Runtime) -> None:
+async def test_close_all_per_symbol_then_account(
+    controller: Controller, runtime: Runtime
+) -> None:
     for symbol in ("EURUSD", "EURUSD", "GBPUSD"):
         await open_trade(controller, "demo-2", symbol)
     other = await open_trade(controller, "demo-1", "EURUSD")
@@ -152,7 +160,9 @@ async def test_close_all_per_symbol_then_account(controller: Controller, runtime
 
 
 @live
-async def test_pending_order_shown_apart_and_deleted(controller: Controller, runtime: Runtime) -> None:
+async def test_pending_order_shown_apart_and_deleted(
+    controller: Controller, runtime: Runtime
+) -> None:
     reply = await controller.bridge.execute("demo-1", ExecuteTrade(
         command="execute_trade", request_id=new_request_id("test"),
         data=ExecuteTradeData(symbol="EURUSD", type="buy_limit", lots=0.1, price=1.0)))
@@ -167,7 +177,9 @@ async def test_pending_order_shown_apart_and_deleted(controller: Controller, run
 
 
 @live
-async def test_status_and_tray_follow_disconnects(controller: Controller, runtime: Runtime) -> None:
+async def test_status_and_tray_follow_disconnects(
+    controller: Controller, runtime: Runtime
+) -> None:
     controller._on_second()
     assert controller.tray.overall.state == "ok"
     assert controller.tray.terminal_texts() == ["demo-1 (5000001): connected",

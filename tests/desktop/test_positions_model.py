@@ -7,25 +7,24 @@ import random
 import time
 from datetime import UTC, datetime
 
+from desktop.positions_model import COL_PRICE, COL_PROFIT, COL_SL, COL_TP, PositionsModel
+from desktop.qt import QModelIndex, QSortFilterProxyModel, Qt
+from desktop.table_model import SORT_ROLE
 from gateway_core.protocol import (
+    AccountData,
+    PartialCloseData,
     PositionClosed,
     PositionClosedData,
     PositionData,
     PositionModified,
     PositionModifiedData,
     PositionPartiallyClosed,
-    PartialCloseData,
     PositionsUpdate,
     PositionsUpdateData,
     PositionTick,
     Snapshot,
     SnapshotData,
-    AccountData,
 )
-
-from desktop.positions_model import COL_PRICE, COL_PROFIT, COL_SL, COL_TP, PositionsModel
-from desktop.qt import QModelIndex, QSortFilterProxyModel, Qt
-from desktop.table_model import SORT_ROLE
 
 NOW = datetime(2026, 1, 5, 12, tzinfo=UTC)
 ACCOUNT = AccountData(balance=10_000, equity=10_000, margin=0, margin_free=10_000, margin_level=0)
