@@ -50,7 +50,7 @@ def test_quote_drives_ontick_and_manual_errors(binaries: dict[str, Path],
     assert h.wait(lambda e: e.get("event") == "manual", start=start)["error"] == 0
     start = h.send(op="delete", ticket=ev["ticket"])
     assert h.wait(lambda e: e.get("event") == "manual", start=start)["error"] == 0
-    broker = h.wait(lambda e: e.get("event") == "broker", start=start)
+    broker = next(e for e in reversed(h.events) if e.get("event") == "broker")
     assert broker["orders"] == [] and broker["history_count"] == 1
 
 

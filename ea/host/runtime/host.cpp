@@ -205,10 +205,12 @@ static void handle(const std::string& line) {
   if (!opv || opv->kind != JVal::Str) return emit_error("missing \"op\"");
   const std::string op = opv->s;
   Broker& b = broker();
+  // The new broker state goes out before the answer, so whoever waits for the answer
+  // already has the state it produced.
   auto manual = [&](const char* name, int ticket, int e) {
+    if (e == 0) emit_broker();
     emit_line(std::string("{\"event\":\"manual\",\"op\":") + jstr(name) + ",\"ticket\":" +
               std::to_string(ticket) + ",\"error\":" + std::to_string(e) + "}");
-    if (e == 0) emit_broker();
   };
   if (op == "quote") {
     std::string sym = str("symbol", host().chart_symbol);

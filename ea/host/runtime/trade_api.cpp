@@ -25,7 +25,10 @@ std::string sym_name(const string& s) {
   return n.empty() ? host().chart_symbol : n;
 }
 
+// Broker state first (when something changed), then the trade event: a reader that waits for
+// the trade event already has the state it produced.
 void trade_event(const char* op, int ticket, int err, const std::string& extra) {
+  if (err == 0) emit_broker();
   std::string line = std::string("{\"event\":\"trade\",\"op\":") + jstr(op) +
                      ",\"ticket\":" + std::to_string(ticket) + ",\"error\":" + std::to_string(err) + extra + "}";
   emit_line(line);
@@ -335,7 +338,6 @@ int OrderSend(const string& symbol, int cmd, double volume, double price, int sl
                    ",\"symbol\":" + mql::jstr(sym) + ",\"cmd\":" + std::to_string(cmd) +
                        ",\"lots\":" + mql::jnum(volume) + ",\"price\":" + mql::jnum(price) +
                        ",\"magic\":" + std::to_string(magic));
-  if (ticket > 0) mql::emit_broker();
   return ticket;
 }
 
@@ -344,7 +346,6 @@ bool OrderClose(int ticket, double lots, double price, int slippage, color) {
   bool ok = broker().close(mql::Actor::EA, ticket, lots, price, slippage, err);
   mql::set_error(err);
   mql::trade_event("OrderClose", ticket, err, ",\"lots\":" + mql::jnum(lots) + ",\"price\":" + mql::jnum(price));
-  if (ok) mql::emit_broker();
   return ok;
 }
 
@@ -362,7 +363,6 @@ bool OrderModify(int ticket, double price, double stoploss, double takeprofit, d
   mql::trade_event("OrderModify", ticket, err,
                    ",\"sl\":" + mql::jnum(stoploss) + ",\"tp\":" + mql::jnum(takeprofit) +
                        ",\"price\":" + mql::jnum(price));
-  if (ok) mql::emit_broker();
   return ok;
 }
 
@@ -371,7 +371,6 @@ bool OrderDelete(int ticket, color) {
   bool ok = broker().remove(mql::Actor::EA, ticket, err);
   mql::set_error(err);
   mql::trade_event("OrderDelete", ticket, err, "");
-  if (ok) mql::emit_broker();
   return ok;
 }
 
