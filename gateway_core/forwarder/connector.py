@@ -199,23 +199,20 @@ class Forwarder:
             asyncio.get_running_loop().call_soon(self._tick)
 
     def _tick(self) -> None:
+        """Once per loop turn: what arrived and the latest ack, in one transaction."""
         self._tick_scheduled = False
-        if self._items:
-            items, self._items = self._items, []
-            try:
-                stored = self.outbox.append(items)
-            except Exception:
-                log.exception("could not write %d items to the outbox", len(items))
-                stored = []
-            self.window.stored(stored)
-            self._wake.set()
+        items, self._items = self._items, []
         seq = self._ack_seen
-        if seq and self.window.ack(seq):
-            try:
-                self.outbox.ack(self.window.acked)
-            except Exception:
-                log.exception("could not prune the outbox")
-            self._wake.set()
+        ack = self.window.acked if seq and self.window.ack(seq) else None
+        if not items and ack is None:
+            return
+        try:
+            stored = self.outbox.commit(items, ack)
+        except Exception:
+            log.exception("could not write %d items to the outbox", len(items))
+            return
+        self.window.stored(stored)
+        self._wake.set()
 
     # -- connection loop --------------------------------------------------------------
 

@@ -1,10 +1,10 @@
 """The durable outbox: every item for the platform gets the next sequence number and is
 stored before anything is sent; acknowledged items are pruned.
 
-Sequence numbers are per gateway and survive restarts (the last one is stored in the
-same transaction as the items). No sockets, no await: the forwarder calls `append` once
-per event-loop turn with everything that arrived in it (one transaction), `pending` to
-read what to send, and `ack` with the highest sequence the backend has stored.
+Sequence numbers are per gateway and survive restarts (the newest row is never pruned,
+so MAX(seq) always knows the last one). No sockets, no await: the forwarder calls `commit` once
+per event-loop turn with everything that arrived in it and the latest acknowledgement
+(one transaction), `pending` to read what to send. Acknowledged rows are deleted in bulk.
 
 Bound: with `max_items` unacknowledged items stored, live ticks (quotes, position and
 account updates, heartbeats: the snapshot sent after every reconnect supersedes them)
@@ -49,17 +49,27 @@ class Stored:
 
 
 class Outbox:
-    def __init__(self, conn: sqlite3.Connection, max_items: int = DEFAULT_MAX_ITEMS) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        max_items: int = DEFAULT_MAX_ITEMS,
+        *,
+        prune_every: int = 2000,
+    ) -> None:
         if max_items < 1:
             raise ValueError("max_items must be at least 1")
         self._conn = conn
+        self.connection = conn
         self.max_items = max_items
         self.gateway_id = gateway_id(conn)
-        row = conn.execute("SELECT MAX(seq), COUNT(*) FROM outbox").fetchone()
+        row = conn.execute("SELECT MAX(seq) FROM outbox").fetchone()
         stored_max = int(row[0] or 0)
         self.last_seq = max(stored_max, int(get_meta(conn, "last_seq") or 0))
-        self.acked_seq = int(get_meta(conn, "acked_seq") or 0)
-        self.depth = int(row[1])
+        self.acked_seq = min(int(get_meta(conn, "acked_seq") or 0), self.last_seq)
+        self.depth = self.last_seq - self.acked_seq
+        """Unacknowledged items: seqs are consecutive over stored items."""
+        self.prune_every = prune_every
+        self._pruned_upto = self.acked_seq
         self.dropped = 0
         self._full_since_warned = False
         self._hard_full_warned = False
@@ -68,6 +78,12 @@ class Outbox:
 
     def append(self, items: Iterable[OutItem]) -> list[Stored]:
         """Number and store items in one transaction; returns what was stored, in order."""
+        return self.commit(items, None)
+
+    def commit(self, items: Iterable[OutItem], acked: int | None) -> list[Stored]:
+        """One transaction per event-loop turn: store new items and, if `acked` is given,
+        record the backend's acknowledgement (rows are pruned in bulk, every
+        `prune_every` acknowledged items). Returns what was stored, in order."""
         rows: list[tuple[int, str, str, str]] = []
         seq = self.last_seq
         depth = self.depth
@@ -77,24 +93,50 @@ class Outbox:
                 continue
             seq += 1
             depth += 1
-            rows.append((seq, item.agent_id, item.kind, encode_event(seq, item.agent_id,
-                                                                     item.event_json)))
-        if not rows:
+            rows.append((seq, item.agent_id, item.kind,
+                         encode_event(seq, item.agent_id, item.event_json)))
+        new_ack = self._clamp_ack(acked)
+        if new_ack is not None:
+            self.acked_seq = new_ack
+        prune = self.acked_seq - self._pruned_upto >= self.prune_every
+        if rows:
+            seq = rows[-1][0]
+        if not rows and not prune:
+            self.depth = self.last_seq - self.acked_seq
             return []
         conn = self._conn
         conn.execute("BEGIN")
         try:
-            conn.executemany(
-                "INSERT INTO outbox (seq, agent_id, kind, frame) VALUES (?, ?, ?, ?)", rows
-            )
-            set_meta(conn, "last_seq", str(seq))
+            if rows:
+                conn.executemany(
+                    "INSERT INTO outbox (seq, agent_id, kind, frame) VALUES (?, ?, ?, ?)", rows
+                )
+            if prune:
+                self._prune(conn, max(seq, self.last_seq))
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-        self.last_seq = seq
-        self.depth = depth
+        self.last_seq = max(seq, self.last_seq)
+        self.depth = self.last_seq - self.acked_seq
         return [Stored(r[0], r[3]) for r in rows]
+
+    def _prune(self, conn: sqlite3.Connection, last_seq: int) -> None:
+        # The newest row always stays: MAX(seq) is how a restart finds the last number,
+        # so a commit is one outbox insert and nothing else (small WAL, fast commits).
+        conn.execute("DELETE FROM outbox WHERE seq <= ? AND seq < ?", (self.acked_seq, last_seq))
+        set_meta(conn, "acked_seq", str(self.acked_seq))
+        set_meta(conn, "last_seq", str(last_seq))
+        self._pruned_upto = self.acked_seq
+
+    def _clamp_ack(self, acked: int | None) -> int | None:
+        if acked is None or acked <= self.acked_seq:
+            return None
+        if acked > self.last_seq:
+            log.warning("backend acknowledged seq %d beyond the last one sent (%d)",
+                        acked, self.last_seq)
+            return self.last_seq if self.last_seq > self.acked_seq else None
+        return acked
 
     def _admit(self, kind: str, depth: int) -> bool:
         if depth < self.max_items:
@@ -132,29 +174,27 @@ class Outbox:
         return [Stored(int(s), str(f)) for s, f in cur]
 
     def first_seq(self) -> int | None:
-        row = self._conn.execute("SELECT MIN(seq) FROM outbox").fetchone()
+        """Oldest unacknowledged item still stored."""
+        row = self._conn.execute(
+            "SELECT MIN(seq) FROM outbox WHERE seq > ?", (self.acked_seq,)).fetchone()
         return None if row[0] is None else int(row[0])
 
-    def ack(self, seq: int) -> int:
-        """The backend stored everything up to `seq`: prune it. Returns items removed."""
-        if seq <= self.acked_seq:
-            return 0
-        if seq > self.last_seq:
-            log.warning("backend acknowledged seq %d beyond the last one sent (%d)",
-                        seq, self.last_seq)
-            seq = self.last_seq
+    def ack(self, seq: int) -> None:
+        """The backend stored everything up to `seq` (kept in memory; written with the
+        next bulk prune: after a crash a few stored items may be sent again, which the
+        backend's dedup absorbs)."""
+        self.commit((), seq)
+
+    def prune(self) -> None:
+        """Delete every acknowledged row now (normally done in bulk by `commit`)."""
         conn = self._conn
         conn.execute("BEGIN")
         try:
-            removed = conn.execute("DELETE FROM outbox WHERE seq <= ?", (seq,)).rowcount
-            set_meta(conn, "acked_seq", str(seq))
+            self._prune(conn, self.last_seq)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-        self.acked_seq = seq
-        self.depth = max(0, self.depth - removed)
-        return removed
 
     @property
     def full(self) -> bool:

@@ -38,6 +38,10 @@ def open_store(path: Path | str, *, durable: bool = False) -> sqlite3.Connection
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
     conn.execute("PRAGMA busy_timeout=5000")
+    conn.execute("PRAGMA journal_size_limit=16777216")
+    # Small, frequent checkpoints: each copies at most ~0.5 MB and resets the WAL (it runs
+    # between our own commits, so it always completes); a big one would stall the loop.
+    conn.execute("PRAGMA wal_autocheckpoint=128")
     conn.executescript(SCHEMA)
     return conn
 

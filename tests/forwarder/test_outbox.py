@@ -21,21 +21,28 @@ def test_sequence_numbers_count_up_and_survive_reopening(tmp_path: Path) -> None
     assert stored[0].frame == ('{"type":"event","seq":1,"agent_id":"demo-1","event":'
                                '{"type":"position_opened","n":0}}')
     gid = ob.gateway_id
-    ob.ack(3)  # everything pruned: the last seq must still be remembered
+    ob.ack(3)
+    ob.prune()  # everything acknowledged is deleted: the last seq must still be known
     again = Outbox(open_store(path))
-    assert again.gateway_id == gid and again.depth == 0
+    assert again.gateway_id == gid and again.depth == 0 and again.last_seq == 3
     assert [s.seq for s in again.append(items(2))] == [4, 5]
 
 
 def test_unacked_items_come_back_in_order_and_acks_prune(tmp_path: Path) -> None:
-    ob = Outbox(open_store(tmp_path / "o.sqlite3"))
+    ob = Outbox(open_store(tmp_path / "o.sqlite3"), prune_every=5)
     ob.append(items(10))
     assert [s.seq for s in ob.pending(after=4, limit=3)] == [5, 6, 7]
-    assert ob.ack(6) == 6 and ob.depth == 4 and ob.first_seq() == 7
-    assert ob.ack(5) == 0  # old ack: nothing
-    reopened = Outbox(open_store(tmp_path / "o.sqlite3"))
+    ob.ack(6)
+    assert ob.depth == 4 and ob.first_seq() == 7
+    ob.ack(5)  # an old ack changes nothing
+    assert ob.acked_seq == 6
+    reopened = Outbox(open_store(tmp_path / "o.sqlite3"), prune_every=3)
     assert reopened.acked_seq == 6 and reopened.depth == 4
+    assert [s.seq for s in reopened.pending(after=reopened.acked_seq)] == [7, 8, 9, 10]
+    reopened.ack(8)  # fewer than 3 since the last prune: rows stay for now
     assert [s.seq for s in reopened.pending(after=0)] == [7, 8, 9, 10]
+    reopened.ack(9)  # now they go, in bulk
+    assert [s.seq for s in reopened.pending(after=0)] == [10]
 
 
 def test_bound_drops_live_ticks_first_then_everything(caplog: pytest.LogCaptureFixture
