@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime
 from typing import Any, Protocol
 
 from websockets.asyncio.client import connect as ws_connect
@@ -35,12 +36,12 @@ from .link_protocol import (
     encode_hello,
     parse_backend_frame,
 )
-from .link_status import LinkStatus, safe_url
+from .link_status import LinkState, LinkStatus, safe_url
 from .outbox import Outbox, OutItem
 from .reply_journal import ReplyJournal
 from .risk_guard import RiskGuard, RiskPolicy
 from .send_window import SendWindow
-from .token_info import TokenInfo, TokenProblem, read_unverified_claims
+from .token_info import WARN_BEFORE, TokenInfo, TokenProblem, read_unverified_claims
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +138,8 @@ class Forwarder:
         self._running: dict[tuple[str, str], asyncio.Future[str]] = {}
         self._token_info: TokenInfo | None = None
         self._stopping = False
+        self._status_listeners: list[Callable[[dict[str, Any]], None]] = []
+        self._expiry_timer: asyncio.TimerHandle | None = None
 
     # -- life cycle -------------------------------------------------------------------
 
@@ -151,12 +154,14 @@ class Forwarder:
             self.gateway.remove_listener(self._on_output)
         for t in list(self._command_tasks):
             t.cancel()
+        if self._expiry_timer is not None:
+            self._expiry_timer.cancel()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         self._tick()  # whatever arrived last is stored, not lost
-        self.status.state = "stopped"
+        self._set_state("stopped")
 
     def set_token(self, token: str) -> None:
         """A new token (e.g. after auth_failed): reconnect with it."""
@@ -166,6 +171,20 @@ class Forwarder:
 
     async def wait_connected(self) -> None:
         await self._connected.wait()
+
+    def add_status_listener(self, listener: Callable[[dict[str, Any]], None]) -> None:
+        """Called with `health()` on every link state change (the desktop's status line)."""
+        self._status_listeners.append(listener)
+
+    def _set_state(self, state: LinkState) -> None:
+        self.status.state = state
+        if self._status_listeners:
+            body = self.health()
+            for listener in self._status_listeners:
+                try:
+                    listener(body)
+                except Exception:
+                    log.exception("status listener failed")
 
     def health(self) -> dict[str, Any]:
         if self._token_info is not None:
@@ -237,19 +256,38 @@ class Forwarder:
         if self._token_info != info:
             self._token_info = info
             log.info("platform link: %s", info.describe(now))
-            if info.expires_soon(now) and not info.expired(now):
-                log.warning("the platform token expires within a day (%s): sign in again",
-                            info.expires_at)
+            self._schedule_expiry_warning(info, now)
         self.status.signed_in_as = info.subject
         self.status.token_expires_at = info.expires_at
         if info.expired(now):
             raise AuthFailed(info.describe(now) + ": sign in to the platform again")
 
+    def _schedule_expiry_warning(self, info: TokenInfo, now: datetime) -> None:
+        if self._expiry_timer is not None:
+            self._expiry_timer.cancel()
+            self._expiry_timer = None
+        if info.expires_at is None or info.expired(now):
+            return
+        delay = (info.expires_at - WARN_BEFORE - now).total_seconds()
+        if delay <= 0:
+            self._warn_expiry()
+        else:
+            self._expiry_timer = asyncio.get_running_loop().call_later(delay,
+                                                                       self._warn_expiry)
+
+    def _warn_expiry(self) -> None:
+        info = self._token_info
+        if info is not None and info.expires_at is not None:
+            self.status.token_expires_soon = True
+            log.warning("the platform token for user %s expires at %s: sign in to the "
+                        "platform again before then", info.subject,
+                        info.expires_at.isoformat(timespec="seconds"))
+
     async def _attempt(self) -> None:
         self._check_token()
         self.status.attempts += 1
         if self.status.state != "reconnecting":
-            self.status.state = "connecting"
+            self._set_state("connecting")
         headers = {"Authorization": f"Bearer {self._token}"}
         try:
             ws = await self._connect(self.url, headers)
@@ -290,16 +328,16 @@ class Forwarder:
 
     async def _wait_retry(self) -> None:
         delay = self.backoff.next_delay()
-        self.status.state = "reconnecting"
         self.status.retry_at = self.clock.monotonic() + delay
+        self._set_state("reconnecting")
         log.info("platform link: %s; retrying in %.1f s", self.status.detail or "down", delay)
         await self._sleep(delay)
         self.status.retry_at = None
 
     def _auth_failed(self, detail: str) -> None:
-        self.status.state = "auth_failed"
         self.status.detail = detail
         self.status.retry_at = None
+        self._set_state("auth_failed")
         log.error("platform link stopped: %s. Events keep going to the outbox and will be "
                   "delivered once a valid token is set.", detail)
 
@@ -321,9 +359,9 @@ class Forwarder:
         self.window.open(welcome.acked_seq, ob.first_seq(), ob.last_seq)
         backlog = ob.last_seq - self.window.sent_upto
         self._queue_snapshots()
-        self.status.state = "connected"
         self.status.detail = f"user {welcome.user_id}, {backlog} items to resend"
         self.status.connected_since = self.clock.now()
+        self._set_state("connected")
         self._connected.set()
         log.info("platform link up (%s): %s", self.status.url, self.status.detail)
         loop = asyncio.get_running_loop()

@@ -100,7 +100,8 @@ class Rig:
 
 
 @pytest_asyncio.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
+async def rig(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> AsyncIterator[Rig]:
+    caplog.set_level("INFO")
     gateway = Gateway(GatewayConfig(token=TOKEN, port=0, trade_timeout=5))
     port = await gateway.start()
     backend = FakeBackend()
@@ -215,3 +216,20 @@ async def test_platform_commands(rig: Rig) -> None:
     assert b.reply("p4")[0]["error"]["code"] == "max_lots_exceeded"
     assert b.reply("p5")[0]["type"] == "error"
     assert len(rig.fleet.terminals["demo-1"].broker.positions()) == 1
+
+
+async def test_status_listener_and_link_health(rig: Rig,
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    # the rig's token lives an hour: inside the one-day warning window
+    seen: list[str] = []
+    rig.forwarder.add_status_listener(lambda body: seen.append(body["state"]))
+    await until(lambda: rig.forwarder.status.state == "connected")
+    assert rig.forwarder.health()["token_expires_soon"] is True
+    logged = " ".join(r.getMessage() for r in caplog.get_records("setup") + caplog.records)
+    assert "platform token for user 42 expires at" in logged
+    await rig.backend.stop()
+    await until(lambda: "reconnecting" in seen)
+    health = rig.forwarder.health()
+    assert health["state"] == "reconnecting" and "retry_in_s" in health
+    token = rig.forwarder._token
+    assert token not in logged and token not in caplog.text and token not in str(health)
