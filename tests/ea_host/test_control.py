@@ -93,3 +93,36 @@ def test_cli_builds_and_runs(tmp_path: Path, binaries: dict[str, Path]) -> None:
     broker = next(e for e in events if e["event"] == "broker")
     assert broker["account"]["login"] == 4242
     assert events[-1] == {"event": "ea_stopped", "reason": "removed"}
+
+
+def test_stop_while_sleeping_sets_isstopped(binaries: dict[str, Path],
+                                            run_host: Callable[..., Host]) -> None:
+    h = run_host(binaries["Trader"])
+    h.wait(lambda e: e.get("event") == "ready")
+    (h.sandbox / "MQL4" / "Files" / "cmd.txt").write_text("sleeploop\n")
+    start = h.send(op="tick")
+    h.wait_log("result sleeping", start)
+    h.send(op="stop")
+    assert h.wait_log("stopped seen", start) == "stopped seen true"
+    h.wait_log("deinit 1", start)
+    assert h.exit_code() == 0
+
+
+def test_inputs_and_account_change_reinitialise(binaries: dict[str, Path],
+                                                run_host: Callable[..., Host]) -> None:
+    h = run_host(binaries["Trader"], ["--symbols", "EURUSD,USDJPY"])
+    h.wait(lambda e: e.get("event") == "ready")
+    start = h.send(op="inputs", Label="b")
+    assert h.wait_log("deinit", start).startswith("deinit 5 ")  # REASON_PARAMETERS
+    assert h.wait_log("label", start) == "label b login 12345678"
+    h.wait(lambda e: e.get("event") == "broker", start=start)
+    start = h.send(op="account", login=555, balance=42.5)
+    assert h.wait_log("deinit", start).startswith("deinit 6 ")  # REASON_ACCOUNT
+    assert h.wait_log("label", start) == "label b login 555"
+    broker = h.wait(lambda e: e.get("event") == "broker", start=start)
+    assert broker["account"]["balance"] == 42.5
+    start = h.send(op="inputs", Nope="x")
+    assert "Nope" in h.wait(lambda e: e.get("event") == "error", start=start)["message"]
+    (h.sandbox / "MQL4" / "Files" / "cmd.txt").write_text("symbols\n")
+    start = h.send(op="tick")
+    assert h.wait_log("result symbols", start).startswith("result symbols EURUSD,USDJPY, ")

@@ -173,3 +173,17 @@ def test_manual_trades_by_hand(trader: Trader) -> None:
     assert trader.h.wait(lambda e: e.get("event") == "manual", start=start)["error"] == 0
     # No trade events: the EA made no trade call.
     assert not trader.trades()
+
+
+def test_unnormalized_price_is_rejected_by_the_terminal(trader: Trader) -> None:
+    trader.quote(1.10000, 1.10020)
+    assert trader.run("send;EURUSD;0;0.10;1.100201;3;0;0;;0") == ["send -1 4107"]
+
+
+def test_new_symbol_and_symbol_rules(trader: Trader) -> None:
+    start = trader.h.send(op="symbol", symbol="EURGBP", digits=5, bid=0.85, ask=0.85012)
+    trader.h.wait(lambda e: e.get("event") == "broker", start=start)
+    res = trader.run("symbols")
+    assert res == ["symbols EURUSD,GBPUSD,USDJPY,XAUUSD,EURGBP, 0.85000 0"]
+    trader.h.send(op="symbol", symbol="EURUSD", trade_allowed=False)
+    assert trader.run("send;EURUSD;0;0.10;ask;3;0;0;;0") == ["send -1 133"]

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -180,6 +181,61 @@ static int type_from(const JVal& v) {
 static long long g_next_timer = 0;
 void timer_reset() { g_next_timer = 0; }
 
+// ---- stdin ----------------------------------------------------------------------------------
+static std::string g_inbuf;
+static bool g_eof = false;
+
+// Wait up to timeout_ms (-1: forever) for stdin and append what is there to g_inbuf.
+static void pump_stdin(int timeout_ms) {
+  if (g_eof) return;
+  pollfd pfd{0, POLLIN, 0};
+  int r = poll(&pfd, 1, timeout_ms);
+  if (r <= 0 || !(pfd.revents & (POLLIN | POLLHUP | POLLERR))) return;
+  char chunk[65536];
+  ssize_t n = read(0, chunk, sizeof chunk);
+  if (n <= 0) g_eof = true;
+  else g_inbuf.append(chunk, static_cast<size_t>(n));
+}
+
+static bool next_line(std::string& line) {
+  while (true) {
+    size_t pos = g_inbuf.find('\n');
+    if (pos == std::string::npos) return false;
+    line = g_inbuf.substr(0, pos);
+    g_inbuf.erase(0, pos + 1);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.find_first_not_of(" \t") != std::string::npos) return true;
+  }
+}
+
+// A stop (or closed stdin) that arrives while the EA is busy sets IsStopped(), as removing an
+// EA does in MT4; the op itself is handled once the EA's handler returns.
+static void note_pending_stop() {
+  if (g_eof) host().stop_flag = true;
+  size_t start = 0, pos;
+  while ((pos = g_inbuf.find('\n', start)) != std::string::npos) {
+    std::map<std::string, JVal> m;
+    std::string err;
+    if (parse_flat_json(g_inbuf.substr(start, pos - start), m, err)) {
+      auto it = m.find("op");
+      if (it != m.end() && it->second.kind == JVal::Str && it->second.s == "stop") host().stop_flag = true;
+    }
+    start = pos + 1;
+  }
+}
+
+// Sleep() in MT4 returns early once the EA is being stopped (it checks every 0.1 s).
+void sleep_ms(int ms) {
+  long long deadline = now_us() + static_cast<long long>(ms) * 1000LL;
+  while (!host().stop_flag) {
+    long long left = deadline - now_us();
+    if (left <= 0) break;
+    pump_stdin(static_cast<int>((left + 999) / 1000));
+    note_pending_stop();
+    if (g_eof && !host().stop_flag) host().stop_flag = true;
+  }
+}
+
 static int timer_interval_ms() {
   if (host().timer_ms <= 0) return 0;
   return host().timer_override > 0 ? host().timer_override : host().timer_ms;
@@ -266,12 +322,54 @@ static void handle(const std::string& line) {
       else if (kv.first == "connected") host().connected = kv.second.b;
       else return emit_error("set: unknown flag " + kv.first);
     }
+  } else if (op == "inputs") {
+    // New input values: MT4 runs OnDeinit(REASON_PARAMETERS) then OnInit with them.
+    for (auto& kv : m) {
+      if (kv.first == "op") continue;
+      if (!g_inputs_seen.count(kv.first)) return emit_error("unknown input variable: " + kv.first);
+      g_inputs[kv.first] = kv.second.kind == JVal::Str ? kv.second.s
+                           : kv.second.kind == JVal::Bool ? (kv.second.b ? "true" : "false")
+                                                          : jnum(kv.second.n);
+    }
+    deinit(mql4api::REASON_PARAMETERS);
+    init(false);
+  } else if (op == "account") {
+    // Logging in to another account: OnDeinit(REASON_ACCOUNT), then OnInit.
+    b.login = static_cast<long>(num("login", static_cast<double>(b.login)));
+    b.balance = num("balance", b.balance);
+    b.leverage = static_cast<int>(num("leverage", b.leverage));
+    b.name = str("name", b.name);
+    b.server = str("server", b.server);
+    b.company = str("company", b.company);
+    b.currency = str("currency", b.currency);
+    deinit(mql4api::REASON_ACCOUNT);
+    init(false);
   } else if (op == "symbol") {
-    SymbolSpec* s = b.sym(str("symbol", ""));
+    std::string name = str("symbol", "");
+    SymbolSpec* s = b.sym(name);
+    if (!s && get("digits") && !name.empty()) {
+      // A new symbol: digits, bid, ask, contract, base/profit currencies, lot limits.
+      SymbolSpec n;
+      n.name = name;
+      n.digits = static_cast<int>(num("digits", 5));
+      n.point = std::pow(10.0, -n.digits);
+      n.base = str("base", name.substr(0, 3));
+      n.profit_ccy = str("profit", name.size() >= 6 ? name.substr(3, 3) : "USD");
+      n.description = name;
+      b.symbols.push_back(n);
+      s = &b.symbols.back();
+    }
     if (!s) return emit_error("symbol: unknown symbol");
+    s->bid = num("bid", s->bid);
+    s->ask = num("ask", s->ask);
+    s->contract = num("contract", s->contract);
+    s->min_lot = num("min_lot", s->min_lot);
+    s->max_lot = num("max_lot", s->max_lot);
+    s->lot_step = num("lot_step", s->lot_step);
     s->stops_level = static_cast<int>(num("stops_level", s->stops_level));
     s->freeze_level = static_cast<int>(num("freeze_level", s->freeze_level));
     if (get("trade_allowed") && get("trade_allowed")->kind == JVal::Bool) s->trade_allowed = get("trade_allowed")->b;
+    emit_broker();
   } else if (op == "tick") {
     if (g_prog->on_tick) guarded([] { g_prog->on_tick(); });
   } else if (op == "timer") {
@@ -325,7 +423,18 @@ int host_main(int argc, char** argv, const Program& p) {
     else if (a == "--account-name") b.name = val();
     else if (a == "--symbol") h.chart_symbol = val();
     else if (a == "--server-offset") h.server_offset = std::atol(val().c_str());
-    else if (a == "--no-dll") h.dll_allowed = false;
+    else if (a == "--terminal-data-path") h.data_path = val();
+    else if (a == "--symbols") {
+      // Keep only the listed symbols (comma separated), in that order.
+      std::string list = val() + ",";
+      std::vector<SymbolSpec> keep;
+      for (size_t pos = 0, c; (c = list.find(',', pos)) != std::string::npos; pos = c + 1) {
+        SymbolSpec* s = b.sym(list.substr(pos, c - pos));
+        if (!s) usage_error("--symbols: unknown symbol " + list.substr(pos, c - pos));
+        keep.push_back(*s);
+      }
+      b.symbols = keep;
+    } else if (a == "--no-dll") h.dll_allowed = false;
     else if (a == "--no-trade") h.trade_allowed = false;
     else usage_error("unknown argument " + a);
   }
@@ -334,10 +443,15 @@ int host_main(int argc, char** argv, const Program& p) {
   init(true);
   int iv = timer_interval_ms();
   g_next_timer = now_us() + iv * 1000LL;
-  std::string buf;
-  char chunk[65536];
-  bool eof = false;
   while (true) {
+    // Lines read while the EA slept (see sleep_ms) are handled first.
+    std::string line;
+    while (next_line(line)) handle(line);
+    if (g_eof) {
+      // stdin closed: the controller is gone; behave like closing the terminal.
+      deinit(mql4api::REASON_CLOSE);
+      stopped("stdin closed", "", 0);
+    }
     int interval = timer_interval_ms();
     int timeout = -1;
     long long now = now_us();
@@ -346,29 +460,8 @@ int host_main(int argc, char** argv, const Program& p) {
       long long left = g_next_timer - now;
       timeout = left <= 0 ? 0 : static_cast<int>((left + 999) / 1000);
     }
-    if (eof) {
-      // stdin closed: the controller is gone; behave like closing the terminal.
-      deinit(mql4api::REASON_CLOSE);
-      stopped("stdin closed", "", 0);
-    }
-    pollfd pfd{0, POLLIN, 0};
-    int r = poll(&pfd, 1, timeout);
-    if (r > 0 && (pfd.revents & (POLLIN | POLLHUP | POLLERR))) {
-      ssize_t n = read(0, chunk, sizeof chunk);
-      if (n <= 0) {
-        eof = true;
-      } else {
-        buf.append(chunk, static_cast<size_t>(n));
-        size_t pos;
-        while ((pos = buf.find('\n')) != std::string::npos) {
-          std::string line = buf.substr(0, pos);
-          buf.erase(0, pos + 1);
-          if (!line.empty() && line.back() == '\r') line.pop_back();
-          if (line.find_first_not_of(" \t") == std::string::npos) continue;
-          handle(line);
-        }
-      }
-    }
+    pump_stdin(timeout);
+    while (next_line(line)) handle(line);
     interval = timer_interval_ms();
     if (interval > 0 && now_us() >= g_next_timer) {
       // One pending timer event at most, like MT4: if we fell behind, do not queue a burst.

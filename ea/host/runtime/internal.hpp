@@ -11,6 +11,7 @@ struct HostState {
   std::string sandbox;  // terminal data folder; files live in <sandbox>/MQL4/Files
   std::string ea_name;
   std::string ea_path;
+  std::string data_path;  // what TERMINAL_DATA_PATH reports (default: the sandbox)
   std::string chart_symbol = "EURUSD";
   int period = 60;
   bool dll_allowed = true;
@@ -32,6 +33,7 @@ void emit_line(const std::string& json);
 std::string jstr(const std::string& utf8);  // JSON string literal
 std::string jnum(double v);
 void emit_broker();
-void timer_reset();  // EventSet*Timer changed the rate: next event one interval from now
+void timer_reset();
+void sleep_ms(int ms);  // Sleep(): reads stdin meanwhile so a stop sets IsStopped()  // EventSet*Timer changed the rate: next event one interval from now
 
 }  // namespace mql

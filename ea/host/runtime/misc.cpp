@@ -161,10 +161,7 @@ int DayOfWeek() { return TimeDayOfWeek(TimeCurrent()); }
 int DayOfYear() { return TimeDayOfYear(TimeCurrent()); }
 
 void Sleep(int ms) {
-  if (ms <= 0) return;
-  timespec ts{ms / 1000, (ms % 1000) * 1000000L};
-  while (nanosleep(&ts, &ts) != 0) {
-  }
+  if (ms > 0) mql::sleep_ms(ms);
 }
 
 // ---- timers and program state -------------------------------------------------------------
@@ -229,7 +226,8 @@ string TerminalInfoString(ENUM_TERMINAL_INFO_STRING id) {
     case TERMINAL_COMPANY: return TerminalCompany();
     case TERMINAL_NAME: return TerminalName();
     case TERMINAL_PATH: return string(host().sandbox.c_str());
-    case TERMINAL_DATA_PATH: return string(host().sandbox.c_str());
+    case TERMINAL_DATA_PATH:
+      return string((host().data_path.empty() ? host().sandbox : host().data_path).c_str());
     case TERMINAL_COMMONDATA_PATH: return string((host().sandbox + "/../Common").c_str());
     case TERMINAL_LANGUAGE: return string("English");
   }

@@ -211,6 +211,10 @@ int Broker::send(Actor who, const std::string& symbol, int cmd, double lots, dou
   o.tp = norm(tp, s->digits);
   o.magic = magic;
   o.comment = comment.substr(0, 31);
+  if (who == Actor::EA && std::fabs(price - norm(price, s->digits)) > s->point * 1e-3) {
+    err = 4107;  // ERR_INVALID_PRICE_PARAM: the terminal rejects unnormalized prices
+    return -1;
+  }
   if (cmd <= 1) {
     double market = cmd == 0 ? s->ask : s->bid;
     if (who == Actor::EA) {

@@ -6,12 +6,14 @@
 #property strict
 
 input int TimerMs = 25;
+input string Label = "a";
 
 int g_timer_calls = 0;
 
 int OnInit()
   {
    EventSetMillisecondTimer(TimerMs);
+   Print("label ", Label, " login ", AccountNumber());
    Print("account ", AccountNumber(), " ", AccountServer(), " ", AccountCompany(), " ",
          AccountCurrency(), " ", AccountLeverage(), " ", DoubleToString(AccountBalance(), 2));
    Print("symbol ", Symbol(), " digits ", Digits, " point ", DoubleToString(Point, 5),
@@ -97,6 +99,25 @@ void Exec(string &f[], int n)
       Print("result account ", DoubleToString(AccountBalance(), 2), " ",
             DoubleToString(AccountEquity(), 2), " ", DoubleToString(AccountMargin(), 2), " ",
             DoubleToString(AccountFreeMargin(), 2), " ", IsTradeAllowed());
+     }
+   else if(op == "sleeploop")
+     {
+      Print("result sleeping");
+      int loops = 0;
+      while(!IsStopped() && loops < 400)
+        {
+         Sleep(50);
+         loops++;
+        }
+      Print("stopped seen ", IsStopped());
+     }
+   else if(op == "symbols")
+     {
+      string names = "";
+      for(int i = 0; i < SymbolsTotal(false); i++)
+         names += SymbolName(i, false) + ",";
+      Print("result symbols ", names, " ", DoubleToString(MarketInfo("EURGBP", MODE_BID), 5),
+            " ", GetLastError());
      }
    else
       Print("result bad command ", op);
