@@ -14,6 +14,7 @@ from .qt import (
     QHeaderView,
     QLabel,
     QSortFilterProxyModel,
+    Qt,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -37,7 +38,7 @@ def agents_view(model: AgentsModel, columns: list[int]) -> QTableView:
     view = QTableView()
     view.setModel(proxy)
     view.setSortingEnabled(True)
-    view.sortByColumn(0, proxy.sortOrder())
+    view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     view.verticalHeader().hide()
     view.verticalHeader().setDefaultSectionSize(22)

@@ -12,7 +12,7 @@ from types import TracebackType
 from typing import Any
 
 from .logging_setup import REDACTOR
-from .qt import QApplication, QMessageBox
+from .qt import QApplication, QMessageBox, Qt
 
 log = logging.getLogger("desktop.crash")
 
@@ -25,7 +25,9 @@ def _dialog(summary: str, details: str) -> None:
     box = QMessageBox(QMessageBox.Icon.Critical, "MT4 Companion - unexpected error",
                       f"{summary}\n\nThe gateway keeps running. Details are in the log file.")
     box.setDetailedText(details)
-    box.exec()
+    # Not exec(): a nested event loop inside an asyncio task would re-enter other tasks.
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.show()
 
 
 class CrashHandler:

@@ -76,7 +76,9 @@ class EquityCurve(QWidget):
         v0, v1 = v0 - pad, v1 + pad
         t1 = max(t1, t0 + 60)  # at least a minute wide, so the first points do not jump
         left = fm.horizontalAdvance(f"{v1:,.0f}") + 12
-        plot = QRectF(left, 8, self.width() - left - 10, self.height() - fm.height() - 20)
+        # The legend gets its own line above the plot so it never hides the curves.
+        top = fm.height() + 12
+        plot = QRectF(left, top, self.width() - left - 10, self.height() - top - fm.height() - 10)
         grid = QColor(pal.mid().color())
         grid.setAlpha(90)
         p.setPen(QPen(grid, 1, Qt.PenStyle.DotLine))
@@ -111,8 +113,8 @@ class EquityCurve(QWidget):
             p.setPen(QPen(colour, 1.6))
             p.drawPolyline(poly)
             label = f"{agent} {points[-1][1]:,.2f}"
-            p.fillRect(QRectF(legend_x, plot.top() + 4, 10, 10), colour)
+            p.fillRect(QRectF(legend_x, 6 + (fm.height() - 10) / 2, 10, 10), colour)
             p.setPen(text_pen)
-            p.drawText(QPointF(legend_x + 14, plot.top() + 4 + fm.ascent() - 2), label)
+            p.drawText(QPointF(legend_x + 14, 6 + fm.ascent()), label)
             legend_x += fm.horizontalAdvance(label) + 30
         p.end()

@@ -37,7 +37,9 @@ def money(value: float | None) -> str:
 
 
 def lots(value: float) -> str:
-    return f"{value:.2f}".rstrip("0").rstrip(".") if value % 0.01 > 1e-9 else f"{value:.2f}"
+    """Two decimals like MT4 (0.50, 1.00); more only when the volume really has them."""
+    text = f"{value:.2f}"
+    return text if abs(float(text) - value) < 1e-9 else f"{value:g}"
 
 
 def percent(value: float | None) -> str:

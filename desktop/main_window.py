@@ -46,6 +46,14 @@ def table(model: KeyedTableModel, sort_column: int = 1) -> tuple[QTableView, QSo
     view.setModel(proxy)
     view.setSortingEnabled(True)
     view.sortByColumn(sort_column, Qt.SortOrder.AscendingOrder)
+
+    def resort() -> None:
+        if proxy.sortColumn() >= 0:
+            proxy.sort(proxy.sortColumn(), proxy.sortOrder())
+
+    # New rows (rare next to ticks) still land in sorted order.
+    model.rowsInserted.connect(resort)
+    model.modelReset.connect(resort)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     view.setAlternatingRowColors(True)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from gateway_core.protocol import ExecuteTrade, ExecuteTradeData
 
 from .gateway_bridge import new_request_id
-from .qt import QApplication, QPoint, QWidget
+from .qt import QPoint, QWidget
 
 if TYPE_CHECKING:
     from .controller import Controller
@@ -71,7 +71,8 @@ async def take_screenshots(controller: Controller, out: Path) -> None:
         # Let live prices, the equity curve and heartbeat ages fill in.
         await asyncio.sleep(6)
         window.positions_view.selectRow(0)
-        QApplication.processEvents()
+        # Never processEvents() inside a task: it would run other tasks nested in this one.
+        await asyncio.sleep(0.3)
         _save(window, out / "main-window.png")
         window.tabs.setCurrentWidget(window.connection_page)
         await asyncio.sleep(0.3)
