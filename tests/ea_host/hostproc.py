@@ -81,7 +81,10 @@ class Host:
             return [e["text"] for e in self.events if e.get("event") == "log"]
 
     def exit_code(self, timeout: float = 10) -> int:
-        return self.proc.wait(timeout)
+        """Wait for the process and for its last stdout line to be collected."""
+        code = self.proc.wait(timeout)
+        self.reader.join(timeout)
+        return code
 
     def close(self) -> None:
         if self.proc.poll() is None:

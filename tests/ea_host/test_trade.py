@@ -187,3 +187,5 @@ def test_new_symbol_and_symbol_rules(trader: Trader) -> None:
     assert res == ["symbols EURUSD,GBPUSD,USDJPY,XAUUSD,EURGBP, 0.85000 0"]
     trader.h.send(op="symbol", symbol="EURUSD", trade_allowed=False)
     assert trader.run("send;EURUSD;0;0.10;ask;3;0;0;;0") == ["send -1 133"]
+    trader.h.send(op="symbol", symbol="GBPUSD", market_open=False)
+    assert trader.run("send;GBPUSD;0;0.10;ask;3;0;0;;0") == ["send -1 132"]

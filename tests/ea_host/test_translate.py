@@ -126,3 +126,10 @@ def test_dll_table_matches_runtime() -> None:
         for name in names:
             assert f"MQL_DLL_FN({name})" in header, name
             assert f"long long {name}(" in sources, name
+
+
+def test_cxx_operator_words_and_libc_macros_are_plain_names(tmp_path: Path) -> None:
+    ea = write_ea(tmp_path, "int errno = 3;\nbool not(bool x) { return !x; }\n"
+                  "int OnInit() { int and = 1; return errno + and - 4 + not(true); }\n")
+    cpp = translate(ea, None)
+    assert "__mql_id_errno" in cpp and "__mql_id_not" in cpp and " errno " not in cpp

@@ -369,6 +369,7 @@ static void handle(const std::string& line) {
     s->stops_level = static_cast<int>(num("stops_level", s->stops_level));
     s->freeze_level = static_cast<int>(num("freeze_level", s->freeze_level));
     if (get("trade_allowed") && get("trade_allowed")->kind == JVal::Bool) s->trade_allowed = get("trade_allowed")->b;
+    if (get("market_open") && get("market_open")->kind == JVal::Bool) s->market_open = get("market_open")->b;
     emit_broker();
   } else if (op == "tick") {
     if (g_prog->on_tick) guarded([] { g_prog->on_tick(); });

@@ -186,6 +186,10 @@ int Broker::send(Actor who, const std::string& symbol, int cmd, double lots, dou
     err = 3;  // ERR_INVALID_TRADE_PARAMETERS
     return -1;
   }
+  if (!s->market_open) {
+    err = 132;
+    return -1;
+  }
   if (!s->trade_allowed) {
     err = 133;
     return -1;
@@ -309,6 +313,10 @@ bool Broker::close(Actor who, int ticket, double lots, double price, int slippag
     err = 4106;
     return false;
   }
+  if (!s->market_open) {
+    err = 132;
+    return false;
+  }
   if (who == Actor::Manual && lots <= 0) lots = o->lots;
   double rest = o->lots - lots;
   double steps = lots / s->lot_step;
@@ -344,6 +352,10 @@ bool Broker::modify(Actor who, int ticket, double price, double sl, double tp, l
   SymbolSpec* s = sym(o->symbol);
   if (!s) {
     err = 4106;
+    return false;
+  }
+  if (!s->market_open) {
+    err = 132;
     return false;
   }
   sl = norm(sl, s->digits);

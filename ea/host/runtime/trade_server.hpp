@@ -17,6 +17,7 @@ struct SymbolSpec {
   double contract = 100000;
   double min_lot = 0.01, max_lot = 100, lot_step = 0.01;
   bool trade_allowed = true;
+  bool market_open = true;  // false: trade operations fail with 132 (market is closed)
   bool selected = true;
   long quote_time = 0;
 };

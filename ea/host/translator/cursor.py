@@ -9,11 +9,22 @@ BUILTIN_TYPES = {"void", "bool", "char", "uchar", "short", "ushort", "int", "uin
 RUNTIME_TYPES = {"MqlDateTime", "MqlTick"}
 OPEN = {"(": ")", "[": "]", "{": "}"}
 
+# Valid MQL4 identifiers that C++ reads as operators (alternative tokens) or that the C/C++
+# headers define as macros: renamed consistently so the EA may use them as names.
+RENAMED_IDS = {
+    "and", "or", "not", "xor", "bitand", "bitor", "compl", "and_eq", "or_eq", "xor_eq",
+    "not_eq", "errno", "stdin", "stdout", "stderr", "EOF", "assert", "BUFSIZ", "FILENAME_MAX",
+    "RAND_MAX", "EXIT_SUCCESS", "EXIT_FAILURE", "CLOCKS_PER_SEC", "CHAR_BIT", "MB_CUR_MAX",
+    "L_tmpnam", "TMP_MAX", "FOPEN_MAX", "offsetof", "setjmp", "alloca", "main",
+}
+
 
 class TokenCursor:
     """State and helpers over the preprocessed token list of one EA."""
 
     def __init__(self, toks: list[Tok]) -> None:
+        toks = [t.derive("id", "__mql_id_" + t.text) if t.kind == "id" and t.text in RENAMED_IDS
+                else t for t in toks]
         self.toks = toks
         self.n = len(toks)
         self.types: set[str] = set(BUILTIN_TYPES) | RUNTIME_TYPES
