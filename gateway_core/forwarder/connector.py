@@ -41,6 +41,7 @@ from .outbox import Outbox, OutItem
 from .reply_journal import ReplyJournal
 from .risk_guard import RiskGuard, RiskPolicy
 from .send_window import SendWindow
+from .sqlite_store import Checkpointer, db_file
 from .token_info import WARN_BEFORE, TokenInfo, TokenProblem, read_unverified_claims
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,8 @@ log = logging.getLogger(__name__)
 AUTH_CLOSE_CODES = frozenset({4001, 4003})
 """Close codes the backend uses for 'this token/gateway may not publish': stop retrying."""
 WELCOME_TIMEOUT = 10.0
+CHECKPOINT_EVERY = 0.05
+"""Seconds between background WAL checkpoints while items are being written."""
 
 
 class LinkConnection(Protocol):
@@ -139,6 +142,8 @@ class Forwarder:
         self._token_info: TokenInfo | None = None
         self._stopping = False
         self._status_listeners: list[Callable[[dict[str, Any]], None]] = []
+        self._checkpointer: asyncio.Task[None] | None = None
+        self._dirty = False
         self._expiry_timer: asyncio.TimerHandle | None = None
 
     # -- life cycle -------------------------------------------------------------------
@@ -146,7 +151,12 @@ class Forwarder:
     def start(self) -> None:
         self.gateway.add_listener(self._on_output)
         self.gateway.backend_status = self.health
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="forwarder")
+        loop = asyncio.get_running_loop()
+        self._task = loop.create_task(self._run(), name="forwarder")
+        path = db_file(self.outbox.connection)
+        if path is not None:
+            self._checkpointer = loop.create_task(self._checkpoints(Checkpointer(path)),
+                                                  name="outbox-checkpoints")
 
     async def stop(self) -> None:
         self._stopping = True
@@ -156,10 +166,11 @@ class Forwarder:
             t.cancel()
         if self._expiry_timer is not None:
             self._expiry_timer.cancel()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for task in (self._task, self._checkpointer):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         self._tick()  # whatever arrived last is stored, not lost
         self._set_state("stopped")
 
@@ -230,8 +241,22 @@ class Forwarder:
         except Exception:
             log.exception("could not write %d items to the outbox", len(items))
             return
+        self._dirty = True
         self.window.stored(stored)
         self._wake.set()
+
+    async def _checkpoints(self, checkpointer: Checkpointer) -> None:
+        try:
+            while True:
+                await asyncio.sleep(CHECKPOINT_EVERY)
+                if self._dirty:
+                    self._dirty = False
+                    try:
+                        await asyncio.to_thread(checkpointer.run)
+                    except Exception as exc:
+                        log.warning("outbox checkpoint failed: %s", exc)
+        finally:
+            checkpointer.close()
 
     # -- connection loop --------------------------------------------------------------
 

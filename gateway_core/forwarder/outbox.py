@@ -54,7 +54,7 @@ class Outbox:
         conn: sqlite3.Connection,
         max_items: int = DEFAULT_MAX_ITEMS,
         *,
-        prune_every: int = 2000,
+        prune_every: int = 500,
     ) -> None:
         if max_items < 1:
             raise ValueError("max_items must be at least 1")

@@ -39,11 +39,34 @@ def open_store(path: Path | str, *, durable: bool = False) -> sqlite3.Connection
     conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
     conn.execute("PRAGMA busy_timeout=5000")
     conn.execute("PRAGMA journal_size_limit=16777216")
-    # Small, frequent checkpoints: each copies at most ~0.5 MB and resets the WAL (it runs
-    # between our own commits, so it always completes); a big one would stall the loop.
-    conn.execute("PRAGMA wal_autocheckpoint=128")
     conn.executescript(SCHEMA)
     return conn
+
+
+class Checkpointer:
+    """Copies the WAL into the database from its own connection, meant to run in a worker
+    thread every few tens of milliseconds: a PASSIVE checkpoint never blocks the writer,
+    and it takes the page copying and fsync off the event loop. SQLite's automatic
+    checkpoint (every 1000 pages, in the writer's commit) then finds almost nothing left
+    to copy and only resets the WAL, so the WAL stays small without stalling the loop."""
+
+    def __init__(self, path: str) -> None:
+        self._conn = sqlite3.connect(path, timeout=1.0, isolation_level=None,
+                                     check_same_thread=False)
+
+    def run(self) -> None:
+        self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def db_file(conn: sqlite3.Connection) -> str | None:
+    """The file behind a connection; None for an in-memory database."""
+    for _, name, file in conn.execute("PRAGMA database_list").fetchall():
+        if name == "main":
+            return str(file) or None
+    return None
 
 
 def get_meta(conn: sqlite3.Connection, key: str) -> str | None:
