@@ -251,8 +251,14 @@ class Forwarder:
                 await asyncio.sleep(CHECKPOINT_EVERY)
                 if self._dirty:
                     self._dirty = False
+                    running = asyncio.ensure_future(asyncio.to_thread(checkpointer.run))
                     try:
-                        await asyncio.to_thread(checkpointer.run)
+                        await asyncio.shield(running)
+                    except asyncio.CancelledError:
+                        # The thread still uses the connection: let it finish first.
+                        with contextlib.suppress(Exception):
+                            await running
+                        raise
                     except Exception as exc:
                         log.warning("outbox checkpoint failed: %s", exc)
         finally:
