@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from gateway_core.demo import DemoFleet
 from gateway_core.server import Gateway, GatewayConfig
@@ -65,9 +65,8 @@ class Runtime:
         return self.port
 
     def set_token(self, token: str) -> None:
-        """New connections must present `token`; connected EAs and clients stay connected.
-        The gateway reads its config on every handshake, so swapping it is enough."""
-        self.gateway.config = replace(self.gateway.config, token=token)
+        """New connections must present `token`; connected EAs and clients stay connected."""
+        self.gateway.set_token(token)
 
     async def stop(self) -> None:
         if self.fleet is not None:

@@ -18,6 +18,7 @@ from gateway_core.protocol import (
     Reply,
     SymbolInfoData,
 )
+from gateway_core.trading import distance_to_price, stops_problem, volume_problem
 
 from . import formatting as fmt
 from .event_text import describe_reply
@@ -42,39 +43,11 @@ from .qt import (
 log = logging.getLogger(__name__)
 
 ORDER_TYPES = ["buy", "sell", "buy_limit", "sell_limit", "buy_stop", "sell_stop"]
-LOT_EPS = 1e-9
-
-
-def lots_problem(info: SymbolInfoData | None, lots: float) -> str | None:
-    """Why `lots` cannot be sent for this symbol, in words. A courtesy check so the trader
-    is told before sending; the terminal remains the authority (see the lead's note: this
-    belongs in gateway_core once it has a helper for it)."""
-    if lots <= 0:
-        return "Enter a volume greater than 0 lots."
-    if info is None:
-        return None
-    if lots < info.min_lot - LOT_EPS or lots > info.max_lot + LOT_EPS:
-        return (f"{fmt.lots(lots)} lots is outside what {info.symbol} allows "
-                f"({fmt.lots(info.min_lot)} to {fmt.lots(info.max_lot)} lots).")
-    steps = lots / info.lot_step
-    if abs(steps - round(steps)) > 1e-6:
-        return f"{fmt.lots(lots)} lots is not a multiple of the lot step {info.lot_step:g}."
-    return None
 
 
 def step_decimals(step: float) -> int:
     text = f"{step:.8f}".rstrip("0")
     return max(0, len(text.split(".")[1]) if "." in text else 0)
-
-
-def distance_to_price(is_buy: bool, entry: float, points: float, point: float, digits: int,
-                      *, is_stop_loss: bool) -> float:
-    """A distance in points turned into a price on the correct side of `entry`."""
-    if points <= 0:
-        return 0.0
-    below = is_buy == is_stop_loss  # buy S/L and sell T/P sit below the entry
-    value = entry - points * point if below else entry + points * point
-    return round(value, digits)
 
 
 class TradeTicket(QDialog):
@@ -291,7 +264,7 @@ class TradeTicket(QDialog):
         if not self.symbol_name:
             return "This terminal has not reported its symbols yet."
         info = self.symbol_info()
-        problem = lots_problem(info, self.lots.value())
+        problem = volume_problem(info, self.lots.value())
         if problem:
             return problem
         otype = self.type_name
@@ -307,8 +280,19 @@ class TradeTicket(QDialog):
         if self.stops_mode.currentData() == "points" and (sl or tp):
             if entry is None or info is None:
                 return "Waiting for a price to turn the distances into prices."
-            sl = distance_to_price(is_buy, entry, sl, info.point, info.digits, is_stop_loss=True)
-            tp = distance_to_price(is_buy, entry, tp, info.point, info.digits, is_stop_loss=False)
+            sl = distance_to_price(is_buy=is_buy, entry=entry, points=sl, point=info.point,
+                                   digits=info.digits, is_stop_loss=True)
+            tp = distance_to_price(is_buy=is_buy, entry=entry, points=tp, point=info.point,
+                                   digits=info.digits, is_stop_loss=False)
+        if info is not None and (sl or tp):
+            # A market position closes at the opposite price; a pending order's stops are
+            # measured from its entry.
+            reference = entry if pending else (self.bid if is_buy else self.ask)
+            if reference:
+                problem = stops_problem(info, is_buy=is_buy, reference=reference,
+                                        stop_loss=sl, take_profit=tp)
+                if problem:
+                    return problem
         try:
             return ExecuteTrade(
                 command="execute_trade",

@@ -12,7 +12,7 @@ import json
 import logging
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http import HTTPStatus
 from typing import Any, Literal
 
@@ -86,6 +86,7 @@ class Gateway:
         self._server: Server | None = None
         self._supervisor: asyncio.Task[None] | None = None
         self._connections = 0
+        self._change_waiters: list[asyncio.Future[None]] = []
         # Weak: a handshake can still fail after process_request accepted it.
         self._routes: weakref.WeakKeyDictionary[ServerConnection, Route] = (
             weakref.WeakKeyDictionary()
@@ -126,6 +127,26 @@ class Gateway:
                 fut.cancel()
 
     # -- in-process API ---------------------------------------------------------------
+
+    def set_token(self, token: str) -> None:
+        """New connections must present `token`; those already open stay open (they
+        proved the old one). Every handshake reads the config, so a swap is enough."""
+        self.config = replace(self.config, token=token)
+
+    async def wait_until(self, predicate: Callable[[], bool]) -> None:
+        """Until `predicate()` holds, re-checked after everything the gateway publishes.
+        Bound it with `asyncio.timeout(...)`: it waits as long as it takes."""
+        loop = asyncio.get_running_loop()
+        while not predicate():
+            fut: asyncio.Future[None] = loop.create_future()
+            self._change_waiters.append(fut)
+            await fut
+
+    def _wake(self) -> None:
+        waiters, self._change_waiters = self._change_waiters, []
+        for fut in waiters:
+            if not fut.done():
+                fut.set_result(None)
 
     def add_listener(self, listener: Listener) -> None:
         self._listeners.append(listener)
@@ -318,6 +339,8 @@ class Gateway:
         for cid, client in self._clients.items():
             if cid not in res.already_answered:
                 client.offer(text)
+        if self._change_waiters:
+            self._wake()
 
     # -- clients ----------------------------------------------------------------------
 
@@ -421,6 +444,8 @@ class Gateway:
             self._call(listener, out)
         for client in self._clients.values():
             client.offer(out.json)
+        if self._change_waiters:
+            self._wake()
 
     def _publish_notice(self, notice: AgentStatusNotice) -> None:
         self._publish(

@@ -10,8 +10,8 @@ from desktop.controller import Controller
 from desktop.gateway_bridge import new_request_id
 from desktop.positions_model import COL_PRICE, COL_PROFIT
 from desktop.runtime import Runtime
-from desktop.trade_ticket import lots_problem
 from gateway_core.protocol import ExecuteTrade, ExecuteTradeData
+from gateway_core.trading import volume_problem
 
 from .conftest import live, until
 
@@ -60,8 +60,8 @@ async def test_trade_ticket_validates_then_round_trips(
     info = ticket.symbol_info()
     assert info is not None and ticket.lots.singleStep() == info.lot_step
     assert ticket.lots.maximum() == info.max_lot  # the spin box itself keeps to the range
-    assert "outside" in str(lots_problem(info, info.min_lot / 2))
-    assert "multiple" in str(lots_problem(info, info.min_lot * 1.5))
+    assert "outside" in str(volume_problem(info, info.min_lot / 2))
+    assert "multiple" in str(volume_problem(info, info.min_lot * 1.5))
     ticket.lots.setValue(0)
     assert "greater than 0" in str(ticket.build_command())
     assert ticket.send() is None and "Not sent" in ticket.status.text()

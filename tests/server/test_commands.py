@@ -146,3 +146,30 @@ async def test_in_process_execute(gw: Running) -> None:
         reply = await asyncio.wait_for(task, 5)
         assert reply.success and reply.data is not None
         assert reply.data.ticket == 42  # type: ignore[union-attr]
+
+
+async def test_wait_until_wakes_on_state_change(gw: Running) -> None:
+    waiter = asyncio.create_task(gw.gateway.wait_until(
+        lambda: (a := gw.gateway.registry.get("a1")) is not None and a.last_heartbeat is not None))
+    async with gw.agent("a1") as ea:
+        assert not waiter.done()
+        await ea.send(HEARTBEAT)
+        async with asyncio.timeout(5):
+            await waiter
+
+
+async def test_rotated_token_refuses_new_connections_keeps_old_ones(gw: Running) -> None:
+    from websockets.exceptions import InvalidStatus
+
+    from .conftest import TOKEN
+
+    async with gw.agent("a1") as ea:
+        gw.gateway.set_token("rotated-token-0123456789")
+        with pytest.raises(InvalidStatus):
+            async with gw.agent("a2", token=TOKEN):
+                pass
+        async with gw.agent("a2", token="rotated-token-0123456789") as ok:
+            await ok.send(HEARTBEAT)
+        await ea.send(HEARTBEAT)  # the EA that proved the old token stays connected
+        await ea.send("{bad")
+        assert (await recv_json(ea))["code"] == "invalid_json"
