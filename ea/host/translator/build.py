@@ -31,6 +31,7 @@ HOST_DIR = Path(__file__).resolve().parent.parent
 RUNTIME_DIR = HOST_DIR / "runtime"
 CXX = os.environ.get("CXX") or shutil.which("g++") or "g++"
 AR = shutil.which("ar") or "/usr/bin/ar"
+KEEP_BUILDS = 60  # EA binaries kept in the cache (each a few MB)
 CXXFLAGS = ["-std=c++17", "-O1", "-fwrapv", "-fno-strict-aliasing", "-w", "-pipe"]
 
 
@@ -92,7 +93,7 @@ def build_runtime() -> Path:
     with locked(cache_root() / f"rt-{key}.lock"):
         if lib.exists():
             return lib
-        tmp = Path(tempfile.mkdtemp(prefix="rt-", dir=cache_root()))
+        tmp = Path(tempfile.mkdtemp(prefix="tmp-rt-", dir=cache_root()))
         sources = sorted(RUNTIME_DIR.glob("*.cpp"))
 
         def compile_one(src: Path) -> tuple[Path, str]:
@@ -113,6 +114,7 @@ def build_runtime() -> Path:
         if out_dir.exists():
             shutil.rmtree(out_dir)
         tmp.rename(out_dir)
+        prune("rt-", 3, keep=out_dir)
     return lib
 
 
@@ -148,8 +150,9 @@ def build(ea: Path, sandbox: Path | None = None) -> BuildResult:
     out_dir = cache_root() / f"ea-{key}"
     binary = out_dir / ea.stem
     if binary.exists():
+        os.utime(out_dir)  # recently used builds survive pruning
         return BuildResult(binary, out_dir / "ea_generated.cpp", cached=True)
-    tmp = Path(tempfile.mkdtemp(prefix="ea-", dir=cache_root()))
+    tmp = Path(tempfile.mkdtemp(prefix="tmp-ea-", dir=cache_root()))
     cpp = tmp / "ea_generated.cpp"
     cpp.write_text(cpp_text, encoding="utf-8")
     r = run_tool([CXX, *CXXFLAGS, "-I", str(RUNTIME_DIR), "-o", str(tmp / ea.stem), str(cpp),
@@ -163,7 +166,16 @@ def build(ea: Path, sandbox: Path | None = None) -> BuildResult:
         tmp.rename(out_dir)
     except OSError:  # another process finished the same build first
         shutil.rmtree(tmp, ignore_errors=True)
+    prune("ea-", KEEP_BUILDS, keep=out_dir)
     return BuildResult(binary, out_dir / "ea_generated.cpp", cached=False)
+
+
+def prune(prefix: str, count: int, keep: Path) -> None:
+    """Drop the oldest cached builds beyond `count`, so edits do not fill the disk."""
+    dirs = [d for d in cache_root().glob(prefix + "*") if d.is_dir() and d != keep]
+    dirs.sort(key=lambda d: d.stat().st_mtime, reverse=True)
+    for d in dirs[max(count - 1, 0):]:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def summarize_errors(stderr: str, limit: int = 25) -> str:
