@@ -184,4 +184,8 @@ def summarize_errors(stderr: str, limit: int = 25) -> str:
     lines = [ln for ln in stderr.splitlines() if ln.strip()]
     errs = [ln for ln in lines if ": error:" in ln or ": fatal error:" in ln]
     shown = errs[:limit] if errs else lines[:limit]
-    return "compile failed:\n" + "\n".join(shown)
+    text = "compile failed:\n" + "\n".join(shown)
+    if any("was not declared in this scope" in ln for ln in shown):
+        text += ("\n(an undeclared name is a typo, a variable used before its declaration, or "
+                 "an MQL4 builtin ea/host does not implement yet: see ea/host/README.md)")
+    return text

@@ -90,6 +90,79 @@ string Classify(int v)
    return out;
   }
 
+#define MAX2(a, b) ((a) > (b) ? (a) : (b))
+const string NAMES[] = {"zero", "one", "two"};
+
+Quote MakeQuote(string sym, double bid)
+  {
+   Quote q;
+   q.sym = sym;
+   q.bid = bid;
+   return q;
+  }
+
+int SumRows(int &m[][3])
+  {
+   int total = 0;
+   for(int i = 0; i < ArrayRange(m, 0); i++)
+      for(int j = 0; j < 3; j++)
+         total += m[i][j];
+   return total;
+  }
+
+string Cached(int k)
+  {
+   static string cache[];
+   if(ArraySize(cache) <= k)
+      ArrayResize(cache, k + 1);
+   if(cache[k] == "")
+      cache[k] = "v" + IntegerToString(k);
+   return cache[k];
+  }
+
+int Edge()
+  {
+   int bad = 0;
+   int a[4] = {4, 3, 2, 1};
+   int b[2] = {1, 3};
+   if(a[b[1]] != 1) bad++;
+   int m[][3];
+   ArrayResize(m, 2);
+   m[1][2] = 5;
+   m[1][2]++;
+   if(SumRows(m) != 6) bad++;
+   int i = 3, n = 0;
+   while(i-- > 0) n++;
+   do { n += 10; } while(n < 30);
+   for(;;) { n++; break; }
+   if(n != 34) bad++;
+   double d = (double)7 / 2;
+   int q = 9;
+   q /= 2;
+   q %= 3;
+   if(d != 3.5 || q != 1) bad++;
+   if(MAX2(3, 8) != 8 || ~0x0F & 0xFF != 0xF0 || (1 << 4) != 16) bad++;
+   ulong big = 0xFFFFFFFFFFFFFFFF;
+   if(big != ULONG_MAX) bad++;
+   if(NAMES[2] != "two" || MakeQuote("X", 1.5).bid != 1.5) bad++;
+   if(Cached(2) != "v2" || Cached(2) != "v2") bad++;
+   string pct = StringFormat("%.2f%%", 12.345);
+   if(pct != "12.35%" && pct != "12.34%") bad++;
+   int c = 'B';
+   switch(c)
+     {
+      case 'A': bad++; break;
+      case 'B': break;
+      default: bad++;
+     }
+   string s = (n > 100) ? "big" : (n > 10 ? "mid" : "small");
+   if(s != "mid") bad++;
+   Quote qs[3];
+   qs[1].sym = "Q";
+   if(qs[1].sym != "Q" || qs[0].bid != 0.0 || ArraySize(qs) != 3) bad++;
+   return bad;
+  }
+
 void Check(bool ok, string what)
   {
    Print(ok ? "OK " : "FAIL ", what);
@@ -143,6 +216,7 @@ int OnInit()
    Check(StringToTime("2024.03.05 10:20") == t - 30, "StringToTime");
    Check(NormalizeDouble(1.123456, 4) == 1.1235 && MathRound(2.5) == 3 && MathMax(2, 3.5) == 3.5,
          "math");
+   Check(Edge() == 0, "edge cases " + IntegerToString(Edge()));
    MathSrand(1);
    int r1 = MathRand();
    MathSrand(1);
