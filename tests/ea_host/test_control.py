@@ -108,19 +108,26 @@ def test_stop_while_sleeping_sets_isstopped(binaries: dict[str, Path],
     assert h.exit_code() == 0
 
 
+def wait_reinit(h: Host, start: int) -> dict[str, object]:
+    """The broker event that follows the `ready` of a re-initialisation started at `start`."""
+    ready = h.wait(lambda e: e.get("event") == "ready", start=start)
+    idx = h.events.index(ready, start)
+    return h.wait(lambda e: e.get("event") == "broker", start=idx + 1)
+
+
 def test_inputs_and_account_change_reinitialise(binaries: dict[str, Path],
                                                 run_host: Callable[..., Host]) -> None:
     h = run_host(binaries["Trader"], ["--symbols", "EURUSD,USDJPY"])
-    h.wait(lambda e: e.get("event") == "ready")
+    wait_reinit(h, 0)
     start = h.send(op="inputs", Label="b")
     assert h.wait_log("deinit", start).startswith("deinit 5 ")  # REASON_PARAMETERS
     assert h.wait_log("label", start) == "label b login 12345678"
-    h.wait(lambda e: e.get("event") == "broker", start=start)
+    wait_reinit(h, start)
     start = h.send(op="account", login=555, balance=42.5)
     assert h.wait_log("deinit", start).startswith("deinit 6 ")  # REASON_ACCOUNT
     assert h.wait_log("label", start) == "label b login 555"
-    broker = h.wait(lambda e: e.get("event") == "broker", start=start)
-    assert broker["account"]["balance"] == 42.5
+    broker = wait_reinit(h, start)
+    assert broker["account"] == {**broker["account"], "balance": 42.5, "login": 555}
     start = h.send(op="inputs", Nope="x")
     assert "Nope" in h.wait(lambda e: e.get("event") == "error", start=start)["message"]
     (h.sandbox / "MQL4" / "Files" / "cmd.txt").write_text("symbols\n")
