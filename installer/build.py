@@ -111,6 +111,7 @@ class Report:
     cold_start_median_seconds: float | None = None
     ea_install_ok: bool | None = None
     installer_path: str | None = None
+    installer_compressor: str | None = None
     installer_bytes: int | None = None
     installer_mb: float | None = None
     makensis_seconds: float | None = None
@@ -559,18 +560,45 @@ def find_makensis() -> str | None:
     return None
 
 
-def nsis_defines(version: str, outfile: Path) -> dict[str, str]:
+def nsis_defines(version: str, outfile: Path, bundle: Path, compressor: str) -> dict[str, str]:
     quad = ".".join(str(n) for n in buildinfo.version_quad(version))
     return {
         "VERSION": version,
         "VERSION_QUAD": quad,
-        "BUNDLE_DIR": str(BUNDLE),
+        "BUNDLE_DIR": str(bundle),
         "OUTFILE": str(outfile),
         "APP_ICON": str(SPEC_WORK / "mt4-companion.ico"),
+        "COMPRESSOR": compressor,
     }
 
 
-def build_installer(report: Report) -> None:
+def nsis_input() -> tuple[Path, int]:
+    """The folder makensis packs, and how many symlinks were left out of it.
+
+    PyInstaller's Linux bundles alias a few libraries with symlinks (`_internal/libQt6Core.so.6
+    -> PySide6/Qt/lib/...`); makensis follows links and would pack those ~66 MB twice. Windows
+    bundles have no links. So on Linux makensis gets a hard-linked copy without the links."""
+    links = [p for p in BUNDLE.rglob("*") if p.is_symlink()]
+    if not links:
+        return BUNDLE, 0
+    stage = WORK / "nsis-stage" / buildinfo.BUNDLE_NAME
+    shutil.rmtree(stage.parent, ignore_errors=True)
+    for path in sorted(BUNDLE.rglob("*")):
+        target = stage / path.relative_to(BUNDLE)
+        if path.is_symlink():
+            continue
+        if path.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(path, target)
+        except OSError:
+            shutil.copy2(path, target)
+    return stage, len(links)
+
+
+def build_installer(report: Report, compressor: str) -> None:
     makensis = find_makensis()
     if makensis is None:
         raise BuildFailure("makensis not found: install NSIS 3 (Debian: apt-get install nsis; "
@@ -585,7 +613,10 @@ def build_installer(report: Report) -> None:
         import make_ico
 
         make_ico.build_app_ico(icon)
-    defines = [f"-D{k}={v}" for k, v in nsis_defines(report.version, outfile).items()]
+    bundle, links = nsis_input()
+    report.installer_compressor = compressor
+    defines = [f"-D{k}={v}"
+               for k, v in nsis_defines(report.version, outfile, bundle, compressor).items()]
     # -WX: any warning is an error; -V2: warnings and errors only; -INPUTCHARSET for the .nsi.
     cmd = [makensis, "-WX", "-V2", "-INPUTCHARSET", "UTF8", *defines, str(NSIS_SCRIPT)]
     started = time.perf_counter()
@@ -597,9 +628,10 @@ def build_installer(report: Report) -> None:
     report.installer_path = str(outfile)
     report.installer_bytes = outfile.stat().st_size
     report.installer_mb = mib(report.installer_bytes)
-    note = "" if IS_WIN else " (built against the Linux bundle to prove the script compiles; " \
-        "it is not a runnable Windows installer)"
-    log(f"installer {outfile.name}: {report.installer_mb} MB in {report.makensis_seconds} s{note}")
+    note = "" if IS_WIN else (" (built against the Linux bundle to prove the script compiles; "
+                              f"not a runnable Windows installer; {links} symlinks left out)")
+    log(f"installer {outfile.name}: {report.installer_mb} MB ({compressor}) in "
+        f"{report.makensis_seconds} s{note}")
 
 
 # --------------------------------------------------------------------------- main
@@ -621,7 +653,7 @@ def summary(report: Report) -> str:
     ]
     if report.installer_path:
         lines.append(f"  installer:       {report.installer_mb} MB ({report.installer_path}, "
-                     f"makensis {report.makensis_seconds} s)")
+                     f"{report.installer_compressor}, makensis {report.makensis_seconds} s)")
     lines.extend(f"  problem: {p}" for p in report.problems)
     return "\n".join(lines)
 
@@ -633,6 +665,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="smoke-test the bundle already in installer/dist")
     parser.add_argument("--nsis", action="store_true",
                         help="also compile the NSIS installer script with makensis")
+    parser.add_argument("--nsis-compressor", default=None,
+                        help="makensis SetCompressor argument (default: '/SOLID lzma' on "
+                        "Windows, as released; 'zlib' elsewhere, where the compile only "
+                        "proves the script and LZMA takes minutes)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
     parser.add_argument("--clean", action="store_true", help="empty PyInstaller's cache first")
     args = parser.parse_args(argv)
@@ -647,7 +683,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         log(f"bundle: {report.bundle_mb} MB (MiB), {report.bundle_files} files")
         smoke_test(report)
         if args.nsis:
-            build_installer(report)
+            build_installer(report, args.nsis_compressor or
+                            ("/SOLID lzma" if IS_WIN else "zlib"))
     except (BuildFailure, buildinfo.VersionMismatch) as exc:
         report.problems.append(str(exc))
     report.ok = not report.problems
