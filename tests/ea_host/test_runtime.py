@@ -83,5 +83,5 @@ def test_files_confined_and_crypt_vectors(binaries: dict[str, Path],
 
 def test_language_features(binaries: dict[str, Path], run_host: Callable[..., Host]) -> None:
     h = run_host(binaries["Lang"])
-    assert_all_ok(h, 19)
+    assert_all_ok(h, 21)
     assert "formatted 12-ok" in h.logs()

@@ -12,6 +12,7 @@ struct FmtArg {
   unsigned long long u = 0;
   double d = 0;
   std::u16string s;
+  bool is_bool = false;
 };
 
 template <class T>
@@ -21,7 +22,9 @@ FmtArg fmt_arg(const T& v) {
     a.kind = FmtArg::S;
     a.s = v.s;
   } else if constexpr (std::is_same_v<T, bool>) {
-    a.i = v ? 1 : 0;
+    a.i = v ? 1 : 0;  // %d prints 1/0, %s prints true/false
+    a.s = v ? u"true" : u"false";
+    a.is_bool = true;
   } else if constexpr (std::is_floating_point_v<T>) {
     a.kind = FmtArg::D;
     a.d = static_cast<double>(v);

@@ -10,6 +10,7 @@ std::string u16_to_utf8(const std::u16string& s);
 std::u16string int_to_u16(long long v);
 std::u16string uint_to_u16(unsigned long long v);
 std::u16string double_to_u16(double v);  // MQL4's default conversion (up to 16 digits)
+std::u16string float_to_u16(float v);
 double u16_to_double(const std::u16string& s);
 long long u16_to_int(const std::u16string& s);
 std::string encode_cp(const std::u16string& s, unsigned codepage);  // CP_UTF8 or Windows-1252
@@ -33,8 +34,8 @@ class string {
   string(T v)
       : s(std::is_signed_v<T> ? mql::int_to_u16(static_cast<long long>(v))
                               : mql::uint_to_u16(static_cast<unsigned long long>(v))) {}
-  template <class T, std::enable_if_t<std::is_floating_point_v<T>, int> = 0>
-  string(T v) : s(mql::double_to_u16(static_cast<double>(v))) {}
+  string(double v) : s(mql::double_to_u16(v)) {}
+  string(float v) : s(mql::float_to_u16(v)) {}  // 7 significant digits, not float noise
   template <class T, std::enable_if_t<std::is_enum_v<T>, int> = 0>
   string(T v) : s(mql::int_to_u16(static_cast<long long>(v))) {}
 

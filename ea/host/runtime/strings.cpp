@@ -107,6 +107,12 @@ std::u16string double_to_u16(double v) {
   return utf8_to_u16(buf);
 }
 
+std::u16string float_to_u16(float v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.7g", static_cast<double>(v));
+  return utf8_to_u16(buf);
+}
+
 double u16_to_double(const std::u16string& s) {
   std::string a = u16_to_utf8(s);
   return std::strtod(a.c_str(), nullptr);
@@ -204,7 +210,7 @@ std::u16string format(const std::u16string& fmt, const std::vector<FmtArg>& args
         break;
       case 's': case 'S': {
         std::u16string s;
-        if (a->kind == FmtArg::S) s = a->s;
+        if (a->kind == FmtArg::S || a->is_bool) s = a->s;
         else if (a->kind == FmtArg::D) s = double_to_u16(a->d);
         else if (a->kind == FmtArg::U) s = uint_to_u16(a->u);
         else s = int_to_u16(a->i);

@@ -333,7 +333,7 @@ int OrderSend(const string& symbol, int cmd, double volume, double price, int sl
   std::string sym = mql::sym_name(symbol);
   int ticket = broker().send(mql::Actor::EA, sym, cmd, volume, price, slippage, stoploss,
                              takeprofit, comment.utf8(), magic, expiration, err);
-  mql::set_error(err);
+  if (err) mql::set_error(err);  // success leaves _LastError alone, as MT4 does
   mql::trade_event("OrderSend", ticket, err,
                    ",\"symbol\":" + mql::jstr(sym) + ",\"cmd\":" + std::to_string(cmd) +
                        ",\"lots\":" + mql::jnum(volume) + ",\"price\":" + mql::jnum(price) +
@@ -344,7 +344,7 @@ int OrderSend(const string& symbol, int cmd, double volume, double price, int sl
 bool OrderClose(int ticket, double lots, double price, int slippage, color) {
   int err = 0;
   bool ok = broker().close(mql::Actor::EA, ticket, lots, price, slippage, err);
-  mql::set_error(err);
+  if (err) mql::set_error(err);  // success leaves _LastError alone, as MT4 does
   mql::trade_event("OrderClose", ticket, err, ",\"lots\":" + mql::jnum(lots) + ",\"price\":" + mql::jnum(price));
   return ok;
 }
@@ -359,7 +359,7 @@ bool OrderModify(int ticket, double price, double stoploss, double takeprofit, d
                  color) {
   int err = 0;
   bool ok = broker().modify(mql::Actor::EA, ticket, price, stoploss, takeprofit, expiration, err);
-  mql::set_error(err);
+  if (err) mql::set_error(err);  // success leaves _LastError alone, as MT4 does
   mql::trade_event("OrderModify", ticket, err,
                    ",\"sl\":" + mql::jnum(stoploss) + ",\"tp\":" + mql::jnum(takeprofit) +
                        ",\"price\":" + mql::jnum(price));
@@ -369,7 +369,7 @@ bool OrderModify(int ticket, double price, double stoploss, double takeprofit, d
 bool OrderDelete(int ticket, color) {
   int err = 0;
   bool ok = broker().remove(mql::Actor::EA, ticket, err);
-  mql::set_error(err);
+  if (err) mql::set_error(err);  // success leaves _LastError alone, as MT4 does
   mql::trade_event("OrderDelete", ticket, err, "");
   return ok;
 }

@@ -82,6 +82,11 @@ def assemble(tr: Translator, ea_name: str, gen_name: str) -> str:
     w.raw("void __mql_reset();")
     w.tokens(tr.fwd)
     w.tokens(tr.enums)
+    for enum, names in tr.enum_names.items():
+        # MQL4's EnumToString for each program enum ("E::<n>" for values without a name).
+        checks = " ".join(f'if (v == {n}) return ::mql4api::string("{n}");' for n in names)
+        w.raw(f"inline ::mql4api::string EnumToString({enum} v) {{ {checks} "
+              f'return ::mql4api::string("{enum}::") + ::mql4api::string((int)v); }}')
     for proto in tr.protos.values():
         w.tokens(proto)
     w.tokens(tr.body)

@@ -70,6 +70,7 @@ class Translator(ExpressionsMixin):
         self.protos: dict[str, list[Tok]] = {}
         self.body: list[Tok] = []
         self.handlers: dict[str, str] = {}  # handler name -> return type
+        self.enum_names: dict[str, list[str]] = {}  # enum -> enumerator names
 
     # -- entry point ---------------------------------------------------------------------------
 
@@ -457,6 +458,15 @@ class Translator(ExpressionsMixin):
         buf.extend(self.expr(lb, end + 1, divcheck=False))
         if self.text(end + 1) != ";":
             raise self.err(self.tk(end), "expected ';' after enum")
+        name = self.tk(i + 1)
+        if buf is self.enums and name.kind == "id":
+            # Enumerator names for EnumToString(): identifiers at depth 0 before , = or }.
+            names, k = [], lb + 1
+            while k < end:
+                if self.tk(k).kind == "id" and self.text(k + 1) in (",", "=", "}"):
+                    names.append(self.text(k))
+                k = self.find(k, {","}, end) + 1
+            self.enum_names[name.text] = names
         buf.append(self.tk(end).derive("out", ";"))
         return end + 2
 

@@ -90,6 +90,8 @@ string Classify(int v)
    return out;
   }
 
+enum Side { SIDE_BUY, SIDE_SELL = 5, SIDE_ANY };
+
 #define MAX2(a, b) ((a) > (b) ? (a) : (b))
 const string NAMES[] = {"zero", "one", "two"};
 
@@ -217,6 +219,11 @@ int OnInit()
    Check(NormalizeDouble(1.123456, 4) == 1.1235 && MathRound(2.5) == 3 && MathMax(2, 3.5) == 3.5,
          "math");
    Check(Edge() == 0, "edge cases " + IntegerToString(Edge()));
+   Side sd = SIDE_SELL;
+   Check(EnumToString(sd) == "SIDE_SELL" && EnumToString(SIDE_ANY) == "SIDE_ANY" && SIDE_ANY == 6,
+         "EnumToString");
+   float f = (float)0.1;
+   Check(StringFormat("%s/%d", true, false) == "true/0" && (string)f == "0.1", "bool/float text");
    MathSrand(1);
    int r1 = MathRand();
    MathSrand(1);
