@@ -29,6 +29,7 @@ class TokenCursor:
         self.n = len(toks)
         self.types: set[str] = set(BUILTIN_TYPES) | RUNTIME_TYPES
         self.class_names: set[str] = set()
+        self.struct_names: set[str] = set()
         self.collect_types()
         self.pre: list[Tok] = []  # hoisted statics for the current top-level item
         self.reset: list[Tok] = []
@@ -110,6 +111,8 @@ class TokenCursor:
             if t.text in ("struct", "class", "enum") and nxt.kind == "id":
                 self.types.add(nxt.text)
                 self.class_names.add(nxt.text)
+                if t.text != "enum" and not (i and toks[i - 1].text in ("<", ",")):
+                    self.struct_names.add(nxt.text)
             elif t.text == "typedef":
                 j = i + 1
                 while j < len(toks) and toks[j].text != ";":

@@ -341,6 +341,12 @@ class Translator(ExpressionsMixin):
             i = end
         if i != end:
             raise self.err(self.tk(i), f"ea/host cannot translate parameter near '{self.text(i)}'")
+        # MQL4: "Arrays of any type and data of the structure type are always passed by
+        # reference"; MetaEditor rejects such parameters declared without '&'.
+        if dims and not ref:
+            raise self.err(at, f"'{name}' - arrays are passed by reference only (write &)")
+        if not ref and not dims and typ[-1].text in self.struct_names:
+            raise self.err(at, f"'{name}' - objects are passed by reference only (write &)")
         if dims:
             out += self.array_type(typ, dims, at) + [at.derive("out", "&")]
             kind = "array"
