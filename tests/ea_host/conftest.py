@@ -18,7 +18,7 @@ from ea.host.translator.build import build, build_runtime  # noqa: E402
 from .hostproc import Host  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parent / "samples" / "MQL4" / "Experts"
-SAMPLE_NAMES = ["StringsArrays", "Lang", "Trader", "FilesCrypt", "NetClient"]
+SAMPLE_NAMES = ["StringsArrays", "Lang", "Pointers", "Trader", "FilesCrypt", "NetClient"]
 
 @pytest.fixture(scope="session")
 def binaries() -> dict[str, Path]:

@@ -85,3 +85,27 @@ def test_language_features(binaries: dict[str, Path], run_host: Callable[..., Ho
     h = run_host(binaries["Lang"])
     assert_all_ok(h, 21)
     assert "formatted 12-ok" in h.logs()
+
+
+def test_object_pointers(binaries: dict[str, Path], run_host: Callable[..., Host]) -> None:
+    h = run_host(binaries["Pointers"])
+    assert_all_ok(h, 7)
+    start = h.send(op="stop")
+    h.wait(lambda e: e.get("event") == "ea_stopped", start=start)
+    assert "undeleted objects left" not in " ".join(h.logs())
+
+
+def test_deleted_object_access_stops_ea(binaries: dict[str, Path],
+                                        run_host: Callable[..., Host]) -> None:
+    h = run_host(binaries["Pointers"], ["--input", "Mode=1"])
+    ev = h.wait(lambda e: e.get("event") == "ea_stopped")
+    assert ev["reason"] == "invalid pointer access in 'Pointers.mq4' (96,22)"
+
+
+def test_leaked_objects_reported_at_deinit(binaries: dict[str, Path],
+                                           run_host: Callable[..., Host]) -> None:
+    h = run_host(binaries["Pointers"], ["--input", "Mode=2"])
+    h.wait(lambda e: e.get("event") == "ready")
+    start = h.send(op="stop")
+    h.wait(lambda e: e.get("event") == "ea_stopped", start=start)
+    assert "1 undeleted objects left" in h.logs()

@@ -77,9 +77,9 @@ def test_unknown_dll_and_function_fail_naming_them(tmp_path: Path) -> None:
         build(ea)
 
 
-def test_unsupported_pointers_fail(tmp_path: Path) -> None:
-    ea = write_ea(tmp_path, "class C { public: int v; };\nC *g_c;\nint OnInit() { return 0; }\n")
-    with pytest.raises(MqlError, match=r"T\.mq4:2: .*pointers"):
+def test_pointers_to_simple_types_fail(tmp_path: Path) -> None:
+    ea = write_ea(tmp_path, "int OnInit() { return 0; }\nint *g_p;\n")
+    with pytest.raises(MqlError, match=r"T\.mq4:2: .*pointers to simple types"):
         translate(ea, None)
 
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "format.hpp"
+#include "pointer.hpp"
 
 namespace mql4api {
 

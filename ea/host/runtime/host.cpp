@@ -137,6 +137,8 @@ static void deinit(int reason) {
   host().uninit_reason = reason;
   if (g_prog->on_deinit) guarded([&] { g_prog->on_deinit(reason); });
   host().timer_ms = 0;
+  // MT4 reports objects created with `new` and never deleted when the program unloads.
+  if (size_t n = ptr_forget_all()) emit_log(mql4api::string((std::to_string(n) + " undeleted objects left").c_str()));
 }
 
 static void init(bool first) {

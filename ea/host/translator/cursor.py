@@ -30,7 +30,9 @@ class TokenCursor:
         self.types: set[str] = set(BUILTIN_TYPES) | RUNTIME_TYPES
         self.class_names: set[str] = set()
         self.struct_names: set[str] = set()
+        self.ptr_names: set[str] = set()  # variables, members, params, functions of pointer type
         self.collect_types()
+        self.collect_pointer_names()
         self.pre: list[Tok] = []  # hoisted statics for the current top-level item
         self.reset: list[Tok] = []
         self.locs: list[tuple[str, int, int]] = []
@@ -127,6 +129,18 @@ class TokenCursor:
             elif (t.text == "typename" or (t.text == "class" and i and toks[i - 1].text in (
                     "<", ","))) and nxt.kind == "id":
                 self.types.add(nxt.text)
+
+    def collect_pointer_names(self) -> None:
+        """Names declared as object pointers anywhere (`T *p`, `Box<int> *p`, `T *a, *b`).
+        MQL4 uses `.` on pointers and objects alike; C++ needs `->` for the former. MQL4 has no
+        unary `*`, so `type *name` and `, *name` only occur in declarations."""
+        toks = self.toks
+        for i in range(len(toks) - 2):
+            if toks[i + 1].text != "*" or toks[i + 2].kind != "id":
+                continue
+            t = toks[i]
+            if self.is_type(t) or t.text in (",", ">"):
+                self.ptr_names.add(toks[i + 2].text)
 
     def out(self, buf: list[Tok], at: Tok, *texts: str) -> None:
         for s in texts:

@@ -63,8 +63,12 @@ class ExpressionsMixin(TokenCursor):
         if t.kind == "clr":
             return [t.derive("out", f"((color){t.value})")], k + 1
         if t.kind == "id":
-            if t.text in ("new", "delete", "GetPointer", "CheckPointer") and prev != ".":
-                raise self.err(t, f"'{t.text}': object pointers are not supported by ea/host")
+            if t.text == "new" and prev != ".":
+                return self.new_expr(k, end)
+            if t.text == "delete" and prev != ".":
+                e = self.find(k + 1, {";", ","}, end)
+                return ([t.derive("out", "::mql::del("), *self.expr(k + 1, e, divcheck),
+                         t.derive("out", ")")], e)
             if t.text == "NULL":
                 return [t.derive("out", "::mql4api::NULL_")], k + 1
             if t.text == "this" and self.text(k + 1) == ".":
@@ -85,6 +89,15 @@ class ExpressionsMixin(TokenCursor):
             return ([t.derive("out", "["), t.derive("out", "::mql::ix(")] + inner
                     + [t.derive("out", ","), t.derive("out", self.loc(t) + ")"),
                        t.derive("out", "]")], close + 1)
+        if x == "." and self.pointer_base(k):
+            # p.member on an object pointer: checked dereference (MT4: invalid pointer access)
+            return [t.derive("out", f".get({self.loc(t)})->")], k + 1
+        if x == "(" and k + 3 < end and self.is_type(self.toks[k + 1]) \
+                and self.text(k + 2) == "*" and self.text(k + 3) == ")":
+            e = self.unary_end(k + 4, end)
+            return ([t.derive("out", f"::mql::ptr_cast<{self.text(k + 1)}>(")]
+                    + self.expr(k + 4, e, divcheck)
+                    + [t.derive("out", ","), t.derive("out", self.loc(t) + ")")], e)
         if x in ("(", "{"):
             close = self.match(k)
             return ([t.derive("out", x)] + self.expr(k + 1, close, divcheck)
@@ -131,3 +144,46 @@ class ExpressionsMixin(TokenCursor):
     def string_const(self, value: str) -> str:
         idx = self.strings.setdefault(value, len(self.strings))
         return f"__mql_s[{idx}]"
+
+    def pointer_base(self, k: int) -> bool:
+        """Is the operand left of the `.` at k an object pointer? Looks at the name before it:
+        `p.`, `arr[i].` (array of pointers), `Make().` (function returning a pointer)."""
+        j = k - 1
+        while j >= 0 and self.toks[j].text in (")", "]"):
+            j = self.match_back(j) - 1
+        # Pointer-ness is by name (members are collected like variables): a name declared as a
+        # pointer somewhere and as an object elsewhere makes g++ fail, loudly.
+        return j >= 0 and self.toks[j].kind == "id" and self.toks[j].text in self.ptr_names
+
+    def match_back(self, j: int) -> int:
+        """Index of the bracket opening the one closing at j."""
+        close = self.toks[j].text
+        opener = {")": "(", "]": "["}[close]
+        depth = 0
+        for i in range(j, -1, -1):
+            x = self.toks[i].text
+            if x == close:
+                depth += 1
+            elif x == opener:
+                depth -= 1
+                if depth == 0:
+                    return i
+        raise self.err(self.toks[j], f"unbalanced '{close}'")
+
+    def new_expr(self, k: int, end: int) -> tuple[list[Tok], int]:
+        """`new T(args)` -> `::mql::make_new<T>(args)` (tracked, so stale pointers are caught)."""
+        t = self.toks[k]
+        j = k + 1
+        if not self.is_type(self.tk(j)):
+            raise self.err(t, f"'new' must be followed by a class name, not '{self.text(j)}'")
+        j += 1
+        if self.text(j) == "<":
+            j = self.match_angle(j) + 1
+        typ = " ".join(x.text for x in self.toks[k + 1:j])
+        args: list[Tok] = []
+        if self.text(j) == "(":
+            close = self.match(j)
+            args = self.expr(j + 1, close)
+            j = close + 1
+        return ([t.derive("out", f"::mql::make_new<{typ}>(")] + args
+                + [t.derive("out", ")")]), j

@@ -89,6 +89,9 @@ def lint(toks: list[Tok], class_names: set[str]) -> None:
                 raise bad("prefixed/raw string literals")
             if t.text == "long" and nxt is not None and nxt.text == "long":
                 raise bad("`long long` (MQL4 long is already 64-bit)")
+            if t.text in _BUILTIN_TYPES and nxt is not None and nxt.text == "*" and i + 2 < n \
+                    and toks[i + 2].kind == "id":
+                raise bad("pointers to simple types (MQL4 has object pointers only)")
             if t.text == "new" and nxt is not None and nxt.text in _BUILTIN_TYPES:
                 raise bad("`new` on a non-class type")
             if t.text == "delete" and nxt is not None and nxt.text == "[":

@@ -39,6 +39,7 @@ class Declarator:
     init: list[Tok] | None = None  # tokens after '='
     ctor: list[Tok] | None = None  # tokens inside (...) for `T x(args)`
     ref: bool = False
+    ptr: bool = False  # `T *name`: an object pointer
 
 
 @dataclass
@@ -115,10 +116,10 @@ class Translator(ExpressionsMixin):
         if self.text(j) == "<":
             j = self.match_angle(j) + 1
         typ = [x.derive("out", x.text) for x in self.toks[i:j]]
-        if self.text(j) == "*" or (self.text(j) == "&" and self.text(j + 1) == "*"):
-            raise self.err(self.tk(j), "object pointers (`*`, new, delete) are not supported by "
-                           "ea/host; use objects by value or arrays of structs")
         return typ, j
+
+    def ptr_type(self, typ: list[Tok], at: Tok) -> list[Tok]:
+        return [at.derive("out", "::mql::Ptr<")] + typ + [at.derive("out", ">")]
 
     def declaration(self, i: int, buf: list[Tok], ctx: str, prefix: list[Tok],
                     cls: str = "") -> int:
@@ -138,6 +139,10 @@ class Translator(ExpressionsMixin):
         if t.kind == "id" and self.text(i + 1) == "::" and self.text(i + 2) == "~":
             return self.function(i, [], self.toks[i:i + 4], i + 4, buf, ctx, prefix, specs)
         typ, j = self.read_type(i)
+        if self.text(j) == "*" and self.tk(j + 1).kind == "id" and self.text(j + 2) in ("(", "::"):
+            typ = self.ptr_type(typ, self.tk(j))  # function returning an object pointer
+            self.ptr_names.add(self.text(j + 1) if self.text(j + 2) == "(" else self.text(j + 3))
+            j += 1
         ref = False
         if self.text(j) == "&":
             ref = True
@@ -153,7 +158,7 @@ class Translator(ExpressionsMixin):
         if nt.kind == "id" and self.text(j + 1) == "::":
             rtyp = typ + ([nt.derive("out", "&")] if ref else [])
             return self.function(j, rtyp, self.toks[j:j + 3], j + 3, buf, ctx, prefix, specs)
-        if nt.kind != "id":
+        if nt.kind != "id" and nt.text != "*":
             raise self.err(nt, f"ea/host cannot translate this declaration near '{nt.text}'")
         if self.text(j + 1) == "(" and not self.looks_like_ctor_call(j + 1, ctx):
             rtyp = typ + ([nt.derive("out", "&")] if ref else [])
@@ -189,13 +194,17 @@ class Translator(ExpressionsMixin):
             if self.text(i) == "&":
                 ref = True
                 i += 1
+            ptr = False
             if self.text(i) == "*":
-                raise self.err(self.tk(i), "pointers are not supported by ea/host")
+                ptr = True
+                i += 1
             name = self.tk(i)
             if name.kind != "id":
                 raise self.err(name, f"ea/host cannot translate declaration near '{name.text}'")
             i += 1
-            d = Declarator(name, [], ref=ref)
+            d = Declarator(name, [], ref=ref, ptr=ptr)
+            if ptr:
+                self.ptr_names.add(name.text)
             while self.text(i) == "[":
                 close = self.match(i)
                 d.dims.append(self.toks[i + 1:close])
@@ -237,6 +246,8 @@ class Translator(ExpressionsMixin):
     def decl_tokens(self, specs: list[str], typ: list[Tok], d: Declarator,
                     with_init: bool, name: str | None = None) -> list[Tok]:
         at = d.name
+        if d.ptr:
+            typ = self.ptr_type(typ, at)
         res = [at.derive("out", s) for s in specs]
         nm = at.derive("out", name or at.text)
         if d.dims:
@@ -257,6 +268,8 @@ class Translator(ExpressionsMixin):
     def reset_tokens(self, typ: list[Tok], d: Declarator, name: str) -> list[Tok]:
         """`name = <initial value>;` run at program (re)load."""
         at = d.name
+        if d.ptr:
+            typ = self.ptr_type(typ, at)
         res = [at.derive("out", name), at.derive("out", "=")]
         if d.dims:
             res += self.array_type(typ, d.dims, at) + [at.derive("out", "{")]
@@ -322,6 +335,11 @@ class Translator(ExpressionsMixin):
             out.append(at.derive("out", "const"))
             i += 1
         typ, i = self.read_type(i)
+        ptr = False
+        if self.text(i) == "*":
+            ptr = True
+            typ = self.ptr_type(typ, self.tk(i))
+            i += 1
         ref = False
         if self.text(i) == "&":
             ref = True
@@ -330,6 +348,8 @@ class Translator(ExpressionsMixin):
         if i < end and self.tk(i).kind == "id":
             name = self.text(i)
             i += 1
+            if ptr:
+                self.ptr_names.add(name)
         dims: list[list[Tok]] = []
         while i < end and self.text(i) == "[":
             close = self.match(i)
@@ -345,7 +365,7 @@ class Translator(ExpressionsMixin):
         # reference"; MetaEditor rejects such parameters declared without '&'.
         if dims and not ref:
             raise self.err(at, f"'{name}' - arrays are passed by reference only (write &)")
-        if not ref and not dims and typ[-1].text in self.struct_names:
+        if not ref and not dims and not ptr and typ[-1].text in self.struct_names:
             raise self.err(at, f"'{name}' - objects are passed by reference only (write &)")
         if dims:
             out += self.array_type(typ, dims, at) + [at.derive("out", "&")]
@@ -637,14 +657,20 @@ class Translator(ExpressionsMixin):
             return out
         for d in decls:
             self.scopes[-1][d.name.text] = d.name.text
-        if for_init or not any(d.dims for d in decls):
+        if for_init or not any(d.dims or d.ptr for d in decls):
             if any(d.dims for d in decls):
                 raise self.err(decls[0].name, "arrays cannot be declared in a for(...) header")
+            if any(d.ptr for d in decls):
+                if not all(d.ptr for d in decls):
+                    raise self.err(decls[0].name, "ea/host cannot mix pointers and objects in a "
+                                   "for(...) header")
+                typ = self.ptr_type(typ, decls[0].name)
             out += [typ[0].derive("out", s) for s in specs if s == "const"] + typ
             for n, d in enumerate(decls):
                 if n:
                     out.append(d.name.derive("out", ","))
-                out += self.decl_tokens([], [], d, True)
+                out += self.decl_tokens([], [], Declarator(d.name, d.dims, d.init, d.ctor,
+                                                           d.ref), True)
             if not for_init:  # in a for header the ';' is copied with the rest
                 out.append(decls[-1].name.derive("out", ";"))
             return out
