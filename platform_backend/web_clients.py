@@ -62,10 +62,12 @@ def register(sio: socketio.AsyncServer, backend: Backend) -> None:
     async def _send_current_state(sid: str, user_id: str) -> None:
         # The CONNECT packet is queued when the connect handler returns; wait for it so
         # the state never overtakes it.
-        for _ in range(10_000):
-            if sio.manager.is_connected(sid, NAMESPACE):
-                break
-            await asyncio.sleep(0)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 5.0
+        spins = 0
+        while not sio.manager.is_connected(sid, NAMESPACE) and loop.time() < deadline:
+            spins += 1
+            await asyncio.sleep(0 if spins < 100 else 0.002)
         async with backend.user_lock(user_id):
             for view in backend.store.load_agents(user_id).values():
                 await sio.emit("mt4_event", view.status_event(), to=sid, namespace=NAMESPACE)

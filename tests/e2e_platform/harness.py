@@ -202,7 +202,7 @@ class GatewayProc(Proc):
                     elif msg.get("request_id") == rid:
                         assert msg["success"], msg
                         assert last is not None
-                        return dict(last["data"])
+                        return {**last["data"], "timestamp": last["timestamp"]}
 
 
 class WebClient:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 import os
 import sqlite3
 import time
@@ -59,14 +60,16 @@ async def assert_web_equals_terminals(gateway: GatewayProc, web: WebClient) -> N
             seen = web_view(web, agent)
             truth = await gateway.terminal_truth(agent)
 
-            def snapshot_back(a: str = agent, m: int = mark) -> bool:
+            def snapshot_back(a: str = agent, m: int = mark, ts: str = truth["timestamp"]
+                              ) -> bool:
                 return any(e.get("type") == "snapshot" and e.get("agent_id") == a
-                           for e in web.events[m:])
+                           and e.get("timestamp") == ts for e in web.events[m:])
 
-            await wait_until(snapshot_back, 20, f"{agent}'s snapshot at the web client")
+            await wait_until(snapshot_back, 20, f"{agent}'s own snapshot at the web client")
             end = next(i for i in range(mark, len(web.events))
                        if web.events[i].get("type") == "snapshot"
-                       and web.events[i].get("agent_id") == agent)
+                       and web.events[i].get("agent_id") == agent
+                       and web.events[i].get("timestamp") == truth["timestamp"])
             # What the web had at `mark`, moved on by what arrived before the terminal's
             # answer: if that changed anything we compare, a trade (or the balance update
             # that follows it) raced the question.
@@ -76,6 +79,9 @@ async def assert_web_equals_terminals(gateway: GatewayProc, web: WebClient) -> N
                     moved.apply(e)
             if stable_view(moved.account, moved.positions, moved.pending_orders) != seen:
                 continue
+            if seen != truth_view(truth):
+                dump = Path(os.environ.get("E2E_DUMP", "/tmp")) / f"web-events-{agent}.json"
+                dump.write_text(json.dumps(web.events, indent=0, default=str))
             assert seen == truth_view(truth), f"{agent}: web {seen} != terminal"
             break
         else:
