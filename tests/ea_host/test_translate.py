@@ -62,7 +62,7 @@ def test_templates_are_allowed(tmp_path: Path) -> None:
 
 def test_std_header_include_rejected(tmp_path: Path) -> None:
     ea = write_ea(tmp_path, "#include <vector>\nint OnInit() { return 0; }\n")
-    with pytest.raises(MqlError, match=r"T\.mq4:1: include file <vector> not found"):
+    with pytest.raises(MqlError, match=r"T\.mq4:1: include file <vector> is a C\+\+ standard"):
         translate(ea, None)
 
 
@@ -142,3 +142,16 @@ def test_by_value_arrays_and_structs_rejected(tmp_path: Path, param: str) -> Non
     with pytest.raises(MqlError, match=r"T\.mq4:2: '\w' - (arrays|objects) are passed by "
                        r"reference only"):
         translate(ea, None)
+
+
+def test_utf16_crlf_source_and_case_insensitive_includes(tmp_path: Path) -> None:
+    inc = tmp_path / "MQL4" / "Include" / "MyLib"
+    inc.mkdir(parents=True)
+    (inc / "Helpers.mqh").write_text("int Helper() { return 7; }\r\n")
+    src = ('#include <mylib/HELPERS.mqh>\r\nstring g_s = "\u20ac";\r\n'
+           "int OnInit() { return Helper() - 7; }\r\n")
+    ea = tmp_path / "MQL4" / "Experts" / "U.mq4"
+    ea.parent.mkdir(parents=True)
+    ea.write_bytes(b"\xff\xfe" + src.encode("utf-16-le"))
+    cpp = translate(ea, None)
+    assert "return 7" in cpp and "\\U000020AC" in cpp

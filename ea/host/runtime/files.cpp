@@ -1,5 +1,7 @@
 // MQL4 file functions confined to <sandbox>/MQL4/Files (FILE_COMMON: <sandbox>/../Common/Files).
 // Text files are UTF-16LE unless FILE_ANSI, as in MT4; FileWrite ends lines with "\r\n".
+#include <dirent.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,6 +26,35 @@ struct File {
 std::map<int, File> g_files;
 int g_next = 1;
 
+// Windows file names are case-insensitive: follow existing entries whatever their case, keep
+// the given spelling for parts that do not exist yet.
+std::string ci_path(const std::string& base, const std::string& rel) {
+  std::string cur = base;
+  size_t start = 0;
+  while (start <= rel.size()) {
+    size_t end = rel.find('/', start);
+    if (end == std::string::npos) end = rel.size();
+    std::string part = rel.substr(start, end - start);
+    start = end + 1;
+    if (part.empty() || part == ".") continue;
+    std::string found = part;
+    struct stat st;
+    if (::stat((cur + "/" + part).c_str(), &st) != 0) {
+      if (DIR* d = ::opendir(cur.c_str())) {
+        while (dirent* e = ::readdir(d)) {
+          if (::strcasecmp(e->d_name, part.c_str()) == 0) {
+            found = e->d_name;
+            break;
+          }
+        }
+        ::closedir(d);
+      }
+    }
+    cur += "/" + found;
+  }
+  return cur;
+}
+
 // Resolve an MQL file name inside the sandbox; reject absolute paths and "..".
 bool resolve(const mql4api::string& name, int common, std::string& out) {
   std::string n = name.utf8();
@@ -39,7 +70,7 @@ bool resolve(const mql4api::string& name, int common, std::string& out) {
     start = end + 1;
   }
   std::string base = host().sandbox + ((common & mql4api::FILE_COMMON) ? "/../Common/Files" : "/MQL4/Files");
-  out = base + "/" + n;
+  out = ci_path(base, n);
   return true;
 }
 

@@ -68,21 +68,25 @@ class Preprocessor:
         rest = rest.strip()
         if rest.startswith("<") and rest.endswith(">"):
             name = rest[1:-1].replace("\\", "/")
+            if "." not in Path(name).name:
+                raise MqlError(tok.file, tok.line, f"include file <{name}> is a C++ standard "
+                               "header, not MQL4")
             for d in self.include_dirs:
-                cand = d / name
-                if cand.is_file():
+                cand = find_file(d, name)
+                if cand is not None:
                     return cand
             raise MqlError(tok.file, tok.line, f"include file <{name}> not found in "
                            + ", ".join(str(d) for d in self.include_dirs))
         if rest.startswith('"') and rest.endswith('"'):
             name = rest[1:-1].replace("\\", "/")
-            cand = Path(tok.file).parent / name
-            if cand.is_file():
+            cand = find_file(Path(tok.file).parent, name)
+            if cand is not None:
                 return cand
             # MetaEditor falls back to the Include folder for quoted names too.
             for d in self.include_dirs:
-                if (d / name).is_file():
-                    return d / name
+                cand = find_file(d, name)
+                if cand is not None:
+                    return cand
             raise MqlError(tok.file, tok.line, f'include file "{name}" not found')
         raise MqlError(tok.file, tok.line, f"bad #include {rest}")
 
@@ -270,3 +274,24 @@ class Preprocessor:
                 now -= now % 86400
             return t.derive("num", str(now))
         return None
+
+
+def find_file(base: Path, rel: str) -> Path | None:
+    """`base/rel` matched case-insensitively, as on the Windows file system MT4 runs on."""
+    exact = base / rel
+    if exact.is_file():
+        return exact
+    cur = base
+    for part in [p for p in rel.split("/") if p and p != "."]:
+        if part == "..":
+            cur = cur.parent
+            continue
+        try:
+            matches = [c for c in cur.iterdir() if c.name.lower() == part.lower()]
+        except OSError:
+            return None
+        if not matches:
+            return None
+        cur = matches[0]
+    return cur if cur.is_file() else None
+

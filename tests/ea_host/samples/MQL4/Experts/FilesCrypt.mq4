@@ -75,6 +75,7 @@ int OnInit()
    Check(FileMove("data.bin", 0, "moved.bin", 0) && FileIsExist("moved.bin") && !FileIsExist("data.bin"), "move");
    Check(FileDelete("moved.bin") && !FileIsExist("moved.bin"), "delete");
    Check(FolderCreate("dir1\\dir2"), "folder");
+   Check(FileIsExist("SUB\\Notes.TXT") && FileIsExist("sub/notes.txt"), "case-insensitive names");
    // crypt
    string key = "dGhlIHNhbXBsZSBub25jZQ==" + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
    uchar src[], nokey[], sha[], b64[];
