@@ -83,7 +83,7 @@ def test_files_confined_and_crypt_vectors(binaries: dict[str, Path],
 
 def test_language_features(binaries: dict[str, Path], run_host: Callable[..., Host]) -> None:
     h = run_host(binaries["Lang"])
-    assert_all_ok(h, 21)
+    assert_all_ok(h, 22)
     assert "formatted 12-ok" in h.logs()
 
 

@@ -155,9 +155,11 @@ class Translator(ExpressionsMixin):
                 raise self.err(nt, "unsupported operator declaration")
             rtyp = typ + ([nt.derive("out", "&")] if ref else [])
             return self.function(j, rtyp, self.toks[j:k], k, buf, ctx, prefix, specs)
-        if nt.kind == "id" and self.text(j + 1) == "::":
+        if nt.kind == "id" and self.text(j + 1) == "::" and self.text(j + 3) == "(":
             rtyp = typ + ([nt.derive("out", "&")] if ref else [])
             return self.function(j, rtyp, self.toks[j:j + 3], j + 3, buf, ctx, prefix, specs)
+        if nt.kind == "id" and self.text(j + 1) == "::":
+            return self.static_member_def(i, typ, j, buf)
         if nt.kind != "id" and nt.text != "*":
             raise self.err(nt, f"ea/host cannot translate this declaration near '{nt.text}'")
         if self.text(j + 1) == "(" and not self.looks_like_ctor_call(j + 1, ctx):
@@ -173,6 +175,21 @@ class Translator(ExpressionsMixin):
             self.member_vars(specs, typ, decls, buf)
         else:
             raise AssertionError(ctx)
+        return end + 1
+
+    def static_member_def(self, start: int, typ: list[Tok], j: int, buf: list[Tok]) -> int:
+        """`int CFoo::s_count = 0;`: defined once; re-assigned when the program reloads."""
+        end = self.find(j, {";"})
+        name = [x.derive("out", x.text) for x in self.toks[j:j + 3]]
+        if self.text(j + 3) == "[":
+            raise self.err(self.tk(j), "ea/host does not support static array members")
+        buf.extend(typ + name + [self.tk(j).derive("out", "{"), self.tk(j).derive("out", "}"),
+                                 self.tk(end).derive("out", ";")])
+        init = self.expr(j + 4, end) if self.text(j + 3) == "=" else [
+            self.tk(j).derive("out", "{}")]
+        self.reset.extend(name + [self.tk(j).derive("out", "=")] + init
+                          + [self.tk(end).derive("out", ";")])
+        del start
         return end + 1
 
     def looks_like_ctor_call(self, i: int, ctx: str) -> bool:

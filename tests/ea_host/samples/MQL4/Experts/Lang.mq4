@@ -38,11 +38,13 @@ public:
 
 class Counter
   {
+public:
+   static int        s_created;
 private:
    int  m_value;
    string m_name;
 public:
-         Counter(string name) : m_value(0) { m_name = name; }
+         Counter(string name) : m_value(0) { m_name = name; s_created++; }
         ~Counter() { g_total += m_value; }
    void  Inc(int by = 1) { m_value += by; ::g_total += 0; }
    int   Value() const { return this.m_value; }
@@ -51,6 +53,7 @@ public:
   };
 
 string Suffix() { return "!"; }
+int Counter::s_created = 0;
 
 struct Quote
   {
@@ -188,6 +191,7 @@ int OnInit()
       Check(c.Value() == 5 && c.Describe() == "hits=5!" && c == d, "class");
      }
    Check(g_total == 10, "destructors ran " + IntegerToString(g_total));
+   Check(Counter::s_created == 2, "static member");
    Quote qs[];
    Fill(qs, 3);
    Check(qs[2].sym == "S2" && qs[0].bid == 3 && qs[0].Mid(5) == 4.0, "struct array param");
