@@ -407,7 +407,6 @@ bool Broker::remove(Actor who, int ticket, int& err) {
   Order done = *o;
   done.close_time = static_cast<long>(std::time(nullptr)) + host().server_offset;
   done.close_price = close_price_of(done);
-  if (done.comment.size() + 10 <= 31) done.comment += "[deleted]";
   history.push_back(done);
   open.erase(std::remove_if(open.begin(), open.end(), [ticket](const Order& x) { return x.ticket == ticket; }),
              open.end());
@@ -442,8 +441,6 @@ bool Broker::quote(const std::string& symbol, double bid, double ask) {
     if (o.type > 1 && o.expiration != 0 && now >= o.expiration) expired.push_back(o.ticket);
   for (int t : expired) {
     int e;
-    Order* o = find_open(t);
-    if (o && o->comment.size() + 12 <= 31) o->comment += "[expiration]";
     remove(Actor::Manual, t, e);
     changed = true;
   }
