@@ -231,7 +231,7 @@ class Forwarder:
     def _tick(self) -> None:
         """Once per loop turn: what arrived and the latest ack, in one transaction."""
         self._tick_scheduled = False
-        items, self._items = self._items, []
+        items, self._items = self._items, []  # list[OutItem]
         seq = self._ack_seen
         ack = self.window.acked if seq and self.window.ack(seq) else None
         if not items and ack is None:

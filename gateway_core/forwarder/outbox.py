@@ -1,10 +1,15 @@
 """The durable outbox: every item for the platform gets the next sequence number and is
 stored before anything is sent; acknowledged items are pruned.
 
-Sequence numbers are per gateway and survive restarts (the newest row is never pruned,
-so MAX(seq) always knows the last one). No sockets, no await: the forwarder calls `commit` once
-per event-loop turn with everything that arrived in it and the latest acknowledgement
-(one transaction), `pending` to read what to send. Acknowledged rows are deleted in bulk.
+Storage: one row per event-loop turn, a block of consecutive sequence numbers
+(`first_seq`..`last_seq`) with their frames joined by a record separator (U+001E, which
+valid JSON text never contains), so a turn costs one insert however many events it
+carried. Sequence numbers are per gateway and survive restarts: the newest block is
+never pruned, so MAX(last_seq) always knows the last one.
+
+No sockets, no await: the forwarder calls `commit` once per event-loop turn with
+everything that arrived in it and the latest acknowledgement (one transaction), and
+`pending` to read what to send. Acknowledged blocks are deleted in bulk.
 
 Bound: with `max_items` unacknowledged items stored, live ticks (quotes, position and
 account updates, heartbeats: the snapshot sent after every reconnect supersedes them)
@@ -18,8 +23,8 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 from .link_protocol import encode_event
 from .sqlite_store import gateway_id, get_meta, set_meta
@@ -33,8 +38,7 @@ SUPERSEDED_KINDS: frozenset[str] = frozenset(
 """Item kinds the next snapshot makes redundant: dropped first when the outbox is full."""
 
 
-@dataclass(frozen=True, slots=True)
-class OutItem:
+class OutItem(NamedTuple):
     """Something to forward: `event_json` is the event exactly as local clients see it."""
 
     agent_id: str
@@ -42,10 +46,12 @@ class OutItem:
     event_json: str
 
 
-@dataclass(frozen=True, slots=True)
-class Stored:
+class Stored(NamedTuple):
     seq: int
     frame: str
+
+
+SEPARATOR = "\x1e"
 
 
 class Outbox:
@@ -62,7 +68,7 @@ class Outbox:
         self.connection = conn
         self.max_items = max_items
         self.gateway_id = gateway_id(conn)
-        row = conn.execute("SELECT MAX(seq) FROM outbox").fetchone()
+        row = conn.execute("SELECT MAX(last_seq) FROM outbox").fetchone()
         stored_max = int(row[0] or 0)
         self.last_seq = max(stored_max, int(get_meta(conn, "last_seq") or 0))
         self.acked_seq = min(int(get_meta(conn, "acked_seq") or 0), self.last_seq)
@@ -76,67 +82,75 @@ class Outbox:
 
     # -- writing ----------------------------------------------------------------------
 
-    def append(self, items: Iterable[OutItem]) -> list[Stored]:
+    def append(self, items: Sequence[OutItem]) -> list[Stored]:
         """Number and store items in one transaction; returns what was stored, in order."""
         return self.commit(items, None)
 
-    def commit(self, items: Iterable[OutItem], acked: int | None) -> list[Stored]:
-        """One transaction per event-loop turn: store new items and, if `acked` is given,
-        record the backend's acknowledgement (rows are pruned in bulk, every
-        `prune_every` acknowledged items). Returns what was stored, in order."""
-        rows: list[tuple[int, str, str, str]] = []
-        seq = self.last_seq
-        depth = self.depth
-        for item in items:
-            if not self._admit(item.kind, depth):
-                self.dropped += 1
-                continue
-            seq += 1
-            depth += 1
-            rows.append((seq, item.agent_id, item.kind,
-                         encode_event(seq, item.agent_id, item.event_json)))
-        new_ack = self._clamp_ack(acked)
+    def commit(self, items: Sequence[OutItem], acked: int | None) -> list[Stored]:
+        """One transaction per event-loop turn: store new items as one block and, if
+        `acked` is given, note the backend's acknowledgement (blocks are pruned in bulk,
+        every `prune_every` acknowledged items). Returns what was stored, in order."""
+        first = self.last_seq + 1
+        if self.depth + len(items) <= self.max_items:
+            kept: Sequence[OutItem] = items  # the common case: no checks per item
+        else:
+            kept = self._admit_all(items)
+        stored = [Stored(seq, encode_event(seq, agent, event_json))
+                  for seq, (agent, _, event_json) in enumerate(kept, first)]
+        last = first + len(stored) - 1
+        new_ack = self._clamp_ack(acked, max(last, self.last_seq))
         if new_ack is not None:
             self.acked_seq = new_ack
         prune = self.acked_seq - self._pruned_upto >= self.prune_every
-        if rows:
-            seq = rows[-1][0]
-        if not rows and not prune:
+        if not stored and not prune:
             self.depth = self.last_seq - self.acked_seq
             return []
         conn = self._conn
         conn.execute("BEGIN")
         try:
-            if rows:
-                conn.executemany(
-                    "INSERT INTO outbox (seq, agent_id, kind, frame) VALUES (?, ?, ?, ?)", rows
+            if stored:
+                conn.execute(
+                    "INSERT INTO outbox (first_seq, last_seq, frames) VALUES (?, ?, ?)",
+                    (first, last, SEPARATOR.join(s.frame for s in stored)),
                 )
             if prune:
-                self._prune(conn, max(seq, self.last_seq))
+                self._prune(conn, max(last, self.last_seq))
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-        self.last_seq = max(seq, self.last_seq)
+        self.last_seq = max(last, self.last_seq)
         self.depth = self.last_seq - self.acked_seq
-        return [Stored(r[0], r[3]) for r in rows]
+        return stored
 
     def _prune(self, conn: sqlite3.Connection, last_seq: int) -> None:
-        # The newest row always stays: MAX(seq) is how a restart finds the last number,
-        # so a commit is one outbox insert and nothing else (small WAL, fast commits).
-        conn.execute("DELETE FROM outbox WHERE seq <= ? AND seq < ?", (self.acked_seq, last_seq))
+        # The newest block always stays: MAX(last_seq) is how a restart finds the last
+        # number, so a commit is one insert and nothing else (small WAL, fast commits).
+        conn.execute("DELETE FROM outbox WHERE last_seq <= ? AND last_seq < ?",
+                     (self.acked_seq, last_seq))
         set_meta(conn, "acked_seq", str(self.acked_seq))
         set_meta(conn, "last_seq", str(last_seq))
         self._pruned_upto = self.acked_seq
 
-    def _clamp_ack(self, acked: int | None) -> int | None:
+    def _clamp_ack(self, acked: int | None, last_seq: int) -> int | None:
         if acked is None or acked <= self.acked_seq:
             return None
-        if acked > self.last_seq:
+        if acked > last_seq:
             log.warning("backend acknowledged seq %d beyond the last one sent (%d)",
-                        acked, self.last_seq)
-            return self.last_seq if self.last_seq > self.acked_seq else None
+                        acked, last_seq)
+            return last_seq if last_seq > self.acked_seq else None
         return acked
+
+    def _admit_all(self, items: Iterable[OutItem]) -> list[OutItem]:
+        kept: list[OutItem] = []
+        depth = self.depth
+        for item in items:
+            if self._admit(item.kind, depth):
+                kept.append(item)
+                depth += 1
+            else:
+                self.dropped += 1
+        return kept
 
     def _admit(self, kind: str, depth: int) -> bool:
         if depth < self.max_items:
@@ -167,17 +181,27 @@ class Outbox:
     # -- reading and acknowledging ------------------------------------------------------
 
     def pending(self, after: int, limit: int = 1000) -> list[Stored]:
-        """Stored items with seq > after, oldest first."""
+        """Stored items with seq > after, oldest first, at most `limit`."""
+        out: list[Stored] = []
         cur = self._conn.execute(
-            "SELECT seq, frame FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit)
+            "SELECT first_seq, frames FROM outbox WHERE last_seq > ? ORDER BY first_seq",
+            (after,),
         )
-        return [Stored(int(s), str(f)) for s, f in cur]
+        for first, frames in cur:
+            for seq, frame in enumerate(str(frames).split(SEPARATOR), int(first)):
+                if seq > after:
+                    out.append(Stored(seq, frame))
+                    if len(out) >= limit:
+                        cur.close()
+                        return out
+        return out
 
     def first_seq(self) -> int | None:
         """Oldest unacknowledged item still stored."""
         row = self._conn.execute(
-            "SELECT MIN(seq) FROM outbox WHERE seq > ?", (self.acked_seq,)).fetchone()
-        return None if row[0] is None else int(row[0])
+            "SELECT MIN(first_seq) FROM outbox WHERE last_seq > ?", (self.acked_seq,)
+        ).fetchone()
+        return None if row[0] is None else max(int(row[0]), self.acked_seq + 1)
 
     def ack(self, seq: int) -> None:
         """The backend stored everything up to `seq` (kept in memory; written with the
@@ -186,7 +210,7 @@ class Outbox:
         self.commit((), seq)
 
     def prune(self) -> None:
-        """Delete every acknowledged row now (normally done in bulk by `commit`)."""
+        """Delete every acknowledged block now (normally done in bulk by `commit`)."""
         conn = self._conn
         conn.execute("BEGIN")
         try:

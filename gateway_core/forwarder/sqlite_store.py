@@ -13,11 +13,11 @@ from pathlib import Path
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS outbox (
-    seq INTEGER PRIMARY KEY,
-    agent_id TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    frame TEXT NOT NULL
+    first_seq INTEGER PRIMARY KEY,
+    last_seq INTEGER NOT NULL,
+    frames TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS outbox_last ON outbox (last_seq);
 CREATE TABLE IF NOT EXISTS reply_journal (
     agent_id TEXT NOT NULL,
     request_id TEXT NOT NULL,
@@ -39,6 +39,9 @@ def open_store(path: Path | str, *, durable: bool = False) -> sqlite3.Connection
     conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
     conn.execute("PRAGMA busy_timeout=5000")
     conn.execute("PRAGMA journal_size_limit=16777216")
+    # The forwarder checkpoints in a worker thread every 50 ms; SQLite's own checkpoint
+    # (inside a commit, on the event loop) is only the backstop that resets the WAL.
+    conn.execute("PRAGMA wal_autocheckpoint=4000")
     conn.executescript(SCHEMA)
     return conn
 

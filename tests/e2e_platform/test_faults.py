@@ -169,7 +169,6 @@ async def _state_is(gateway: GatewayProc, state: str) -> bool:
 
 async def _trade_events_in_outbox(gateway: GatewayProc) -> int:
     with sqlite3.connect(gateway.outbox) as conn:
-        rows: list[Any] = conn.execute(
-            "SELECT COUNT(*) FROM outbox WHERE kind IN ({})".format(
-                ",".join("?" * len(TRADE_EVENTS))), tuple(TRADE_EVENTS)).fetchall()
-    return int(rows[0][0])
+        rows: list[Any] = conn.execute("SELECT frames FROM outbox").fetchall()
+    frames = [json.loads(f) for (blob,) in rows for f in blob.split("\x1e")]
+    return sum(1 for f in frames if f["event"]["type"] in TRADE_EVENTS)

@@ -30,7 +30,9 @@ def test_sequence_numbers_count_up_and_survive_reopening(tmp_path: Path) -> None
 
 def test_unacked_items_come_back_in_order_and_acks_prune(tmp_path: Path) -> None:
     ob = Outbox(open_store(tmp_path / "o.sqlite3"), prune_every=5)
-    ob.append(items(10))
+    for i in range(10):  # one block per loop turn
+        ob.append(items(1, start=i))
+    assert [s.seq for s in ob.pending(after=0)] == list(range(1, 11))
     assert [s.seq for s in ob.pending(after=4, limit=3)] == [5, 6, 7]
     ob.ack(6)
     assert ob.depth == 4 and ob.first_seq() == 7
@@ -43,6 +45,17 @@ def test_unacked_items_come_back_in_order_and_acks_prune(tmp_path: Path) -> None
     assert [s.seq for s in reopened.pending(after=0)] == [7, 8, 9, 10]
     reopened.ack(9)  # now they go, in bulk
     assert [s.seq for s in reopened.pending(after=0)] == [10]
+
+
+def test_blocks_split_on_resend(tmp_path: Path) -> None:
+    ob = Outbox(open_store(tmp_path / "o.sqlite3"), prune_every=1)
+    ob.append(items(5))
+    ob.append(items(5, start=5))
+    ob.ack(3)  # inside the first block: the block stays, only 4.. is pending
+    assert ob.first_seq() == 4
+    assert [s.seq for s in ob.pending(after=ob.acked_seq, limit=4)] == [4, 5, 6, 7]
+    frames = [s.frame for s in ob.pending(after=7)]
+    assert [f'"n":{n}' in f for n, f in zip((7, 8, 9), frames, strict=True)] == [True] * 3
 
 
 def test_bound_drops_live_ticks_first_then_everything(caplog: pytest.LogCaptureFixture
