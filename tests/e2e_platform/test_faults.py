@@ -172,3 +172,34 @@ async def _trade_events_in_outbox(gateway: GatewayProc) -> int:
         rows: list[Any] = conn.execute("SELECT frames FROM outbox").fetchall()
     frames = [json.loads(f) for (blob,) in rows for f in blob.split("\x1e")]
     return sum(1 for f in frames if f["event"]["type"] in TRADE_EVENTS)
+
+
+async def test_full_outbox_warns_drops_ticks_and_still_converges(tmp_path: Path) -> None:
+    backend = Backend(tmp_path)
+    await backend.start_ready()
+    token_file = tmp_path / "platform-token"
+    token_file.write_text(issue_token("42"))
+    gateway = GatewayProc(tmp_path, backend.gateway_url, token_file, manual_rate=60,
+                          extra=["--outbox-max-items", "40"])
+    await gateway.start_ready()
+    web = WebClient(backend.http_url, issue_token("42"))
+    try:
+        await web.connect()
+        await wait_for_async(lambda: caught_up(gateway), 30, "the first sync")
+        backend.kill()
+
+        async def full() -> bool:
+            link = (await gateway.health())["backend"]
+            return bool(link["outbox_full"] and link["outbox_dropped"] > 0)
+
+        await wait_for_async(full, 60, "the outbox to reach its bound")
+        await gateway.wait_output(r"outbox full: \d+ unacknowledged items \(bound 40\)")
+        await backend.start_ready()
+        await assert_web_equals_terminals(gateway, web)
+        link = (await gateway.health())["backend"]
+        assert not link["outbox_full"]
+        audit(backend.db, link["gateway_id"], link["last_seq"])  # dropped items had no seq
+    finally:
+        await web.close()
+        gateway.terminate()
+        backend.terminate()
