@@ -138,7 +138,8 @@ class Forwarder:
         self._connected = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._command_tasks: set[asyncio.Task[None]] = set()
-        self._running: dict[tuple[str, str], asyncio.Future[str]] = {}
+        self._running: dict[tuple[str, str], asyncio.Future[tuple[str, str]]] = {}
+        """Platform commands being executed -> future of (reply type, reply JSON)."""
         self._token_info: TokenInfo | None = None
         self._stopping = False
         self._status_listeners: list[Callable[[dict[str, Any]], None]] = []
@@ -472,14 +473,14 @@ class Forwarder:
         if verdict.action == "join":
             running = self._running.get(verdict.key)
             if running is not None:
-                reply_json = await asyncio.shield(running)
-                self._enqueue(agent_id, _reply_kind(reply_json), reply_json)
+                kind, reply_json = await asyncio.shield(running)
+                self._enqueue(agent_id, kind, reply_json)
             return
         await self._execute(verdict, agent_id)
 
     async def _execute(self, verdict: Verdict, agent_id: str) -> None:
         assert verdict.command is not None
-        fut: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        fut: asyncio.Future[tuple[str, str]] = asyncio.get_running_loop().create_future()
         self._running[verdict.key] = fut
         try:
             reply = await self.gateway.execute(agent_id, verdict.command, origin="platform")
@@ -493,13 +494,6 @@ class Forwarder:
             reply = reply.model_copy(update={"agent_id": agent_id})
         reply_json = reply.model_dump_json(exclude_none=True)
         self.gate.finished(verdict, reply_json)
-        fut.set_result(reply_json)
+        fut.set_result((reply.type, reply_json))
         self._enqueue(agent_id, reply.type, reply_json)
 
-
-def _reply_kind(reply_json: str) -> str:
-    if '"trade_executed"' in reply_json:
-        return "trade_executed"
-    if '"command_result"' in reply_json:
-        return "command_result"
-    return "error"

@@ -216,6 +216,12 @@ async def test_platform_commands(rig: Rig) -> None:
     assert b.reply("p4")[0]["error"]["code"] == "max_lots_exceeded"
     assert b.reply("p5")[0]["type"] == "error"
     assert len(rig.fleet.terminals["demo-1"].broker.positions()) == 1
+    # the same request twice while the first is still running: one trade, two equal replies
+    await b.command("demo-1", _wire("p6"))
+    await b.command("demo-1", _wire("p6"))
+    await until(lambda: len(b.reply("p6")) == 2)
+    assert b.reply("p6")[0] == b.reply("p6")[1] and b.reply("p6")[0]["success"]
+    assert len(rig.fleet.terminals["demo-1"].broker.positions()) == 2
 
 
 async def test_status_listener_and_link_health(rig: Rig,
