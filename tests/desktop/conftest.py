@@ -107,3 +107,19 @@ def live(test: LiveTest) -> Callable[[Path], Awaitable[None]]:
     run.__name__ = test.__name__
     run.__doc__ = test.__doc__
     return run
+
+
+@pytest.fixture(autouse=True)
+def _delete_widgets_after_each_test() -> object:
+    """Destroy every widget a test made while Qt is fully alive. Left to interpreter
+    shutdown, views and their selection models die in random order and PySide6 crashes
+    the process after the last test passed."""
+    yield
+    from desktop.qt import QApplication, QEvent
+
+    app = QApplication.instance()
+    if app is None:
+        return
+    for widget in QApplication.topLevelWidgets():
+        widget.deleteLater()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
