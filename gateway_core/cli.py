@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
+from .defaults import DEFAULT_HOST, DEFAULT_PORT
 from .local_token import (
     TokenError,
     default_token_path,
@@ -23,7 +24,6 @@ from .local_token import (
     rotate_token,
     validate_token,
 )
-from .server import DEFAULT_HOST, DEFAULT_PORT, Gateway, GatewayConfig, RateLimit
 
 log = logging.getLogger("gateway_core.cli")
 
@@ -58,7 +58,9 @@ def _positive(text: str) -> float:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The whole command line. Heavy parts (server, forwarder) are imported only when the
+    command needs them, so `--version` and the terminal tools start fast."""
     parser = argparse.ArgumentParser(
         prog="mt4-gateway",
         description="MT4 Companion gateway: connects MT4 terminals (our EA) to local clients "
@@ -92,7 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="messages per second one EA connection may send")
     serve.add_argument("--log-level", default="INFO",
                        choices=["DEBUG", "INFO", "WARNING", "ERROR"])
-    _add_optional(serve, "gateway_core.forwarder.cli_support", "add_backend_arguments")
+    if argv is None or "serve" in argv:
+        from .forwarder.cli_support import add_backend_arguments
+
+        add_backend_arguments(serve)
 
     token = sub.add_parser("token", help="where the local token is; --show prints it")
     token.add_argument("--show", action="store_true", help="print the token itself")
@@ -102,22 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("schema", help="print the JSON Schema of every wire message")
 
-    with contextlib.suppress(ImportError):
-        from .terminals.cli_commands import add_subcommands
+    from .terminals.cli_commands import add_subcommands
 
-        add_subcommands(sub)
+    add_subcommands(sub)
     return parser
-
-
-def _add_optional(parser: argparse.ArgumentParser, module: str, func: str) -> None:
-    """Features that live in their own package register their own flags."""
-    import importlib
-
-    try:
-        mod = importlib.import_module(module)
-    except ImportError:
-        return
-    getattr(mod, func)(parser)
 
 
 def _resolve_token(args: argparse.Namespace) -> str:
@@ -129,6 +122,9 @@ def _resolve_token(args: argparse.Namespace) -> str:
 
 
 async def _serve(args: argparse.Namespace) -> int:
+    from .forwarder.cli_support import start_forwarder
+    from .server import Gateway, GatewayConfig, RateLimit
+
     token = _resolve_token(args)
     config = GatewayConfig(
         token=token,
@@ -152,11 +148,7 @@ async def _serve(args: argparse.Namespace) -> int:
         with contextlib.suppress(NotImplementedError):  # Windows: KeyboardInterrupt instead
             loop.add_signal_handler(sig, stop.set)
 
-    forwarder = None
-    with contextlib.suppress(ImportError):
-        from .forwarder.cli_support import start_forwarder
-
-        forwarder = await start_forwarder(gateway, args)
+    forwarder = await start_forwarder(gateway, args)
 
     host = f"[{args.host}]" if ":" in args.host else args.host
     print(f"mt4-gateway {__version__} listening on ws://{host}:{port} "
@@ -206,7 +198,9 @@ def _token_cmd(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if args.cmd == "serve":
         logging.basicConfig(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-DEFAULT_PORT = 8090
-DEFAULT_HOST = "127.0.0.1"
+from ..defaults import DEFAULT_HOST, DEFAULT_PORT
+
+__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "GatewayConfig", "RateLimit"]
 
 
 @dataclass(frozen=True)
