@@ -155,3 +155,21 @@ def test_utf16_crlf_source_and_case_insensitive_includes(tmp_path: Path) -> None
     ea.write_bytes(b"\xff\xfe" + src.encode("utf-16-le"))
     cpp = translate(ea, None)
     assert "return 7" in cpp and "\\U000020AC" in cpp
+
+
+@pytest.mark.parametrize("code", [
+    "int OnInit() { return 0; ",
+    "datetime d = D'202*4';",
+    "color c = C'1,0';",
+    "int f(int a[) { return 0; }",
+    "struct S { int a; ",
+    "int g = (1 + ;",
+    "Box<int > x;",
+    '#import "ws2_32.dll"\nint socket(int a, int b',
+    "int OnInit() { switch(1) { case 1 } return 0; }",
+])
+def test_broken_source_fails_with_file_and_line(tmp_path: Path, code: str) -> None:
+    """Broken or truncated source must give a located MqlError, never a Python crash."""
+    ea = write_ea(tmp_path, code + "\n")
+    with pytest.raises(MqlError, match=r"T\.mq4:\d+: "):
+        translate(ea, None)

@@ -55,7 +55,10 @@ class TokenCursor:
 
     def match(self, i: int) -> int:
         """Index of the bracket closing the one at i."""
-        close = OPEN[self.toks[i].text]
+        t = self.tk(i)
+        if t.text not in OPEN:
+            raise self.err(t, f"ea/host cannot translate this: expected a bracket, got '{t.text}'")
+        close = OPEN[t.text]
         depth = 0
         for j in range(i, self.n):
             x = self.toks[j].text

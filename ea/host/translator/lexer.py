@@ -255,10 +255,13 @@ class Lexer:
         self.i += 1
         body = self.quoted("'")
         raw = self.s[start:self.i]
-        if kind == "D":
-            self.tok("dt", raw, start, parse_datetime_literal(body, self.err))
-        else:
-            self.tok("clr", raw, start, parse_color_literal(body, self.err))
+        try:
+            if kind == "D":
+                self.tok("dt", raw, start, parse_datetime_literal(body, self.err))
+            else:
+                self.tok("clr", raw, start, parse_color_literal(body, self.err))
+        except (ValueError, OverflowError) as e:
+            raise self.err(f"bad literal {raw}") from e
 
 
 def parse_datetime_literal(body: str, err: object) -> int:

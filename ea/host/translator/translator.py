@@ -602,9 +602,9 @@ class Translator(ExpressionsMixin):
         while k < end:
             t = self.toks[k]
             if switch_body and t.text in ("case", "default") and t.kind == "id":
-                colon = k + 1
-                while self.text(colon) != ":":
-                    colon += 1
+                colon = self.find(k + 1, {":"}, end)
+                if colon >= end:
+                    raise self.err(t, f"'{t.text}' label without ':'")
                 if case_open:
                     out.append(t.derive("out", "}"))
                 out += self.expr(k, colon + 1) + [t.derive("out", "{")]
