@@ -41,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="local gateway port for this run (default: from Settings, 8090)")
     p.add_argument("--minimized", action="store_true", help="start in the tray")
     p.add_argument("--version", action="version", version=f"mt4-companion {__version__}")
+    p.add_argument("--quit", action="store_true",
+                   help="ask the running MT4 Companion to stop cleanly (the installer uses it)")
     p.add_argument("--self-test", action="store_true",
                    help="headless check: gateway + 2 demo terminals + a trade round trip")
     p.add_argument("--demo-seed", type=int, default=None, help=argparse.SUPPRESS)
@@ -55,7 +57,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .self_test import run
 
         return asyncio.run(run())
+    if args.quit:
+        return quit_running()
     return run_app(args)
+
+
+def quit_running() -> int:
+    """Ask a running instance to quit (it shuts the gateway down cleanly); 0 either way,
+    so an installer can call it unconditionally."""
+    from .qt import QCoreApplication
+    from .single_instance import QUIT, SingleInstance
+
+    app = QCoreApplication.instance() or QCoreApplication(sys.argv[:1])
+    asked = SingleInstance(parent=app).notify_running(message=QUIT)
+    print("asked MT4 Companion to quit" if asked else "MT4 Companion is not running")
+    return 0
 
 
 def run_app(args: argparse.Namespace) -> int:
@@ -131,6 +147,7 @@ def run_app(args: argparse.Namespace) -> int:
                  runtime.port, "shown" if tray_shown else "not available")
         quit_now = asyncio.Event()
         controller.quit_requested.connect(quit_now.set)
+        instance.quit_requested.connect(quit_now.set)
         app.aboutToQuit.connect(quit_now.set)
         shots: asyncio.Task[None] | None = None
         if args.screenshot is not None:

@@ -15,32 +15,39 @@ from .qt import QLocalServer, QLocalSocket, QObject, Signal
 log = logging.getLogger(__name__)
 
 ACTIVATE = b"activate\n"
+QUIT = b"quit\n"
 
 
 def server_name(suffix: str = "") -> str:
+    """One name per user and settings folder: two copies sharing settings would fight over
+    the port and the outbox, while a separate settings folder is a separate app."""
+    from gateway_core.paths import config_dir
+
     try:
         user = getpass.getuser()
     except Exception:  # no user name in some service contexts
         user = "user"
-    digest = hashlib.sha256(f"{user}{suffix}".encode()).hexdigest()[:12]
+    digest = hashlib.sha256(f"{user}|{config_dir()}{suffix}".encode()).hexdigest()[:12]
     return f"mt4-companion-{digest}"
 
 
 class SingleInstance(QObject):
     activate_requested = Signal()
+    quit_requested = Signal()
 
     def __init__(self, name: str | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.name = name or server_name()
         self.server: QLocalServer | None = None
 
-    def notify_running(self, timeout_ms: int = 1000) -> bool:
-        """True if another instance answered (and was asked to come forward)."""
+    def notify_running(self, timeout_ms: int = 1000, message: bytes = ACTIVATE) -> bool:
+        """True if another instance answered (and was asked to come forward, or to quit
+        with `message=QUIT`)."""
         sock = QLocalSocket()
         sock.connectToServer(self.name)
         if not sock.waitForConnected(timeout_ms):
             return False
-        sock.write(ACTIVATE)
+        sock.write(message)
         sock.waitForBytesWritten(timeout_ms)
         sock.disconnectFromServer()
         return True
@@ -67,7 +74,10 @@ class SingleInstance(QObject):
             # The message is a few bytes sent right after connecting: wait for it here rather
             # than keep per-socket callbacks alive (that raced with socket deletion).
             ready = sock.bytesAvailable() > 0 or sock.waitForReadyRead(500)
-            if ready and ACTIVATE.strip() in bytes(sock.readAll().data()):
+            data = bytes(sock.readAll().data()) if ready else b""
+            if QUIT.strip() in data:
+                self.quit_requested.emit()
+            elif ACTIVATE.strip() in data:
                 self.activate_requested.emit()
             sock.abort()
             sock.deleteLater()

@@ -195,3 +195,39 @@ def test_command_line(capsys: pytest.CaptureFixture[str]) -> None:
     args = build_parser().parse_args(["--demo", "4", "--port", "0", "--minimized"])
     assert (args.demo, args.port, args.minimized) == (4, 0, True)
     assert build_parser().parse_args(["--demo"]).demo == 3
+
+
+def test_quit_flag_stops_the_running_app_cleanly(tmp_path: Path) -> None:
+    """What the installer and uninstaller do before touching files: `--quit` asks the
+    running app to shut its gateway down and exit 0."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    for name in ("CONFIG", "DATA", "LOG"):
+        env[f"MT4_COMPANION_{name}_DIR"] = str(tmp_path / name.lower())
+    app = subprocess.Popen([sys.executable, "-m", "desktop.app", "--demo", "1", "--port", "0"],
+                           env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        log_dir = tmp_path / "log"
+        deadline = time.monotonic() + 60
+        while not any("started in" in p.read_text(errors="replace")
+                      for p in log_dir.glob("*.log")):
+            assert app.poll() is None, app.stdout.read() if app.stdout else ""
+            assert time.monotonic() < deadline, "the app did not start"
+            time.sleep(0.05)
+        asked = subprocess.run([sys.executable, "-m", "desktop.app", "--quit"], env=env,
+                               capture_output=True, text=True, timeout=60)
+        assert asked.returncode == 0
+        assert "asked MT4 Companion to quit" in asked.stdout
+        assert app.wait(timeout=30) == 0
+        assert any("stopped" in p.read_text() for p in log_dir.glob("*.log"))
+        again = subprocess.run([sys.executable, "-m", "desktop.app", "--quit"], env=env,
+                               capture_output=True, text=True, timeout=60)
+        assert (again.returncode, again.stdout.strip()) == (0, "MT4 Companion is not running")
+    finally:
+        if app.poll() is None:
+            app.kill()
+            app.wait()
