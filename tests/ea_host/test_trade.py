@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -189,3 +190,21 @@ def test_new_symbol_and_symbol_rules(trader: Trader) -> None:
     assert trader.run("send;EURUSD;0;0.10;ask;3;0;0;;0") == ["send -1 133"]
     trader.h.send(op="symbol", symbol="GBPUSD", market_open=False)
     assert trader.run("send;GBPUSD;0;0.10;ask;3;0;0;;0") == ["send -1 132"]
+
+
+def test_freeze_level_and_pending_expiration(trader: Trader) -> None:
+    trader.quote(1.10000, 1.10020)
+    t = ticket_of(trader.run("send;EURUSD;0;0.10;ask;3;1.09980;0;;0")[0])
+    start = trader.h.send(op="symbol", symbol="EURUSD", freeze_level=30)
+    trader.h.wait(lambda e: e.get("event") == "broker", start=start)
+    # SL is 20 points from Bid, inside the freeze level: the order cannot be modified.
+    assert trader.run(f"modify;{t};0;1.09900;0") == ["modify false 145"]
+    start = trader.h.send(op="open", symbol="GBPUSD", type="sell limit", lots=0.1, price=1.28,
+                          expiration=int(time.time()) + 1)
+    pending = trader.h.wait(lambda e: e.get("event") == "manual", start=start)["ticket"]
+    deadline = time.monotonic() + 10
+    while any(o["ticket"] == pending for o in trader.broker()["orders"]):
+        assert time.monotonic() < deadline, "pending order did not expire"
+        trader.quote(1.27000, 1.27015, "GBPUSD")  # expiry is checked on quotes
+        time.sleep(0.05)  # poll interval of the condition above, not a fixed wait
+    assert any(o["ticket"] == pending for o in trader.history())
