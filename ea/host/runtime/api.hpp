@@ -222,7 +222,7 @@ bool EventSetMillisecondTimer(int ms);
 bool EventSetTimer(int seconds);
 void EventKillTimer();
 bool IsStopped();
-inline bool& _StopFlag = *[]() -> bool* { static bool f = false; return &f; }();
+inline bool& _StopFlag = mql::stop_flag_ref();  // same flag as IsStopped()
 void ExpertRemove();
 bool IsDllsAllowed();
 bool IsTradeAllowed();

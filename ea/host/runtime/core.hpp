@@ -62,6 +62,7 @@ constexpr FixedInit fixed_init{};
 // Last error (MQL4 _LastError) lives here so every runtime module can set it.
 extern int last_error;
 inline void set_error(int e) { last_error = e; }
+bool& stop_flag_ref();
 
 }  // namespace mql
 

@@ -23,6 +23,7 @@ HostState& host() {
   static HostState h;
   return h;
 }
+bool& stop_flag_ref() { return host().stop_flag; }
 
 long long now_us() {
   timespec ts;
