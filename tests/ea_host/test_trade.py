@@ -208,3 +208,13 @@ def test_freeze_level_and_pending_expiration(trader: Trader) -> None:
         trader.quote(1.27000, 1.27015, "GBPUSD")  # expiry is checked on quotes
         time.sleep(0.05)  # poll interval of the condition above, not a fixed wait
     assert any(o["ticket"] == pending for o in trader.history())
+
+
+def test_hidden_history_still_selectable_by_ticket(trader: Trader) -> None:
+    trader.quote(1.10000, 1.10020)
+    t = ticket_of(trader.run("send;EURUSD;0;0.10;ask;3;0;0;h;0")[0])
+    assert trader.run(f"close;{t};0.10;bid;3") == ["close true 0"]
+    trader.h.send(op="set", history_visible=False)
+    res = trader.run("list", f"show;{t}")
+    assert res[0] == "list 0 0 "
+    assert res[1].split()[1] == str(t) and res[1].split()[6] == "true"

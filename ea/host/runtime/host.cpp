@@ -323,6 +323,7 @@ static void handle(const std::string& line) {
       if (kv.first == "dll_allowed") host().dll_allowed = kv.second.b;
       else if (kv.first == "trade_allowed") host().trade_allowed = kv.second.b;
       else if (kv.first == "connected") host().connected = kv.second.b;
+      else if (kv.first == "history_visible") host().history_visible = kv.second.b;
       else return emit_error("set: unknown flag " + kv.first);
     }
   } else if (op == "inputs") {

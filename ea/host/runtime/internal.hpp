@@ -17,6 +17,9 @@ struct HostState {
   bool dll_allowed = true;
   bool trade_allowed = true;  // the AutoTrading button and the EA's "allow live trading"
   bool connected = true;
+  // The terminal's Account History tab period: when false, OrdersHistoryTotal() is 0 and
+  // history is not reachable by position (SELECT_BY_TICKET still finds closed orders).
+  bool history_visible = true;
   bool stop_flag = false;     // IsStopped()
   bool remove_requested = false;
   int timer_ms = 0;           // requested by EventSet*Timer (0: none)

@@ -271,7 +271,9 @@ double AccountFreeMarginCheck(const string& symbol, int cmd, double volume) {
 
 // ---- orders -------------------------------------------------------------------------------
 int OrdersTotal() { return static_cast<int>(broker().open.size()); }
-int OrdersHistoryTotal() { return static_cast<int>(broker().history.size()); }
+int OrdersHistoryTotal() {
+  return host().history_visible ? static_cast<int>(broker().history.size()) : 0;
+}
 
 bool OrderSelect(int index, int select, int pool) {
   auto& b = broker();
@@ -279,7 +281,8 @@ bool OrderSelect(int index, int select, int pool) {
   if (select == SELECT_BY_TICKET) {
     o = b.find_any(index);
   } else if (pool == MODE_HISTORY) {
-    if (index >= 0 && index < static_cast<int>(b.history.size())) o = &b.history[size_t(index)];
+    if (host().history_visible && index >= 0 && index < static_cast<int>(b.history.size()))
+      o = &b.history[size_t(index)];
   } else if (index >= 0 && index < static_cast<int>(b.open.size())) {
     o = &b.open[size_t(index)];
   }
