@@ -32,6 +32,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--account-login", type=int)
     p.add_argument("--balance", type=float)
     p.add_argument("--leverage", type=int)
+    p.add_argument("--commission", type=float, help="commission per lot, charged at open")
     p.add_argument("--currency")
     p.add_argument("--server")
     p.add_argument("--company")
@@ -54,8 +55,9 @@ def binary_args(a: argparse.Namespace) -> list[str]:
         if "=" not in kv:
             raise SystemExit(f"--inputs expects NAME=VALUE, got {kv!r}")
         args += ["--input", kv]
-    for flag in ("account_login", "balance", "leverage", "currency", "server", "company",
-                 "account_name", "symbol", "server_offset", "symbols", "terminal_data_path"):
+    for flag in ("account_login", "balance", "leverage", "commission", "currency", "server",
+                 "company", "account_name", "symbol", "server_offset", "symbols",
+                 "terminal_data_path"):
         val = getattr(a, flag)
         if val is not None:
             args += ["--" + flag.replace("_", "-"), str(val)]

@@ -218,3 +218,21 @@ def test_hidden_history_still_selectable_by_ticket(trader: Trader) -> None:
     res = trader.run("list", f"show;{t}")
     assert res[0] == "list 0 0 "
     assert res[1].split()[1] == str(t) and res[1].split()[6] == "true"
+
+
+def test_commission_and_swap_split_on_partial_close(binaries: dict[str, Path],
+                                                   run_host: Callable[..., Host]) -> None:
+    trader = Trader(run_host(binaries["Trader"], ["--commission", "7"]))
+    trader.quote(1.10000, 1.10020)
+    t = ticket_of(trader.run("send;EURUSD;0;0.30;ask;3;0;0;;0")[0])
+    start = trader.h.send(op="swap", ticket=t, amount=-0.9)
+    trader.h.wait(lambda e: e.get("event") == "broker", start=start)
+    order = trader.broker()["orders"][0]
+    assert order["commission"] == -2.1 and order["swap"] == -0.9
+    assert trader.run(f"close;{t};0.10;bid;3") == ["close true 0"]
+    rest = trader.broker()["orders"][0]
+    closed = next(o for o in trader.history() if o["ticket"] == t)
+    assert closed["commission"] == -0.7 and closed["swap"] == -0.3
+    assert rest["commission"] == pytest.approx(-1.4) and rest["swap"] == pytest.approx(-0.6)
+    # Closed at Bid 1.10000 from Ask 1.10020: -20 points * $1 = -2, plus -0.7 and -0.3.
+    assert trader.broker()["account"]["balance"] == pytest.approx(10000 - 2 - 0.7 - 0.3)

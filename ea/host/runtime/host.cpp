@@ -375,6 +375,12 @@ static void handle(const std::string& line) {
     if (get("trade_allowed") && get("trade_allowed")->kind == JVal::Bool) s->trade_allowed = get("trade_allowed")->b;
     if (get("market_open") && get("market_open")->kind == JVal::Bool) s->market_open = get("market_open")->b;
     emit_broker();
+  } else if (op == "swap") {
+    // Rollover: add swap (account currency) to an open position.
+    Order* o = b.find_open(static_cast<int>(num("ticket", 0)));
+    if (!o || o->type > 1) return emit_error("swap: no such open position");
+    o->swap += num("amount", 0);
+    emit_broker();
   } else if (op == "tick") {
     if (g_prog->on_tick) guarded([] { g_prog->on_tick(); });
   } else if (op == "timer") {
@@ -422,6 +428,7 @@ int host_main(int argc, char** argv, const Program& p) {
     } else if (a == "--account-login") b.login = std::atol(val().c_str());
     else if (a == "--balance") b.balance = std::atof(val().c_str());
     else if (a == "--leverage") b.leverage = std::atoi(val().c_str());
+    else if (a == "--commission") b.commission_per_lot = std::atof(val().c_str());
     else if (a == "--currency") b.currency = val();
     else if (a == "--server") b.server = val();
     else if (a == "--company") b.company = val();

@@ -240,6 +240,7 @@ int Broker::send(Actor who, const std::string& symbol, int cmd, double lots, dou
       return -1;
     }
     o.open_price = market;
+    o.commission = -std::round(commission_per_lot * lots * 100.0) / 100.0;
     expiration = 0;
   } else {
     price = norm(price, s->digits);
@@ -430,6 +431,7 @@ bool Broker::quote(const std::string& symbol, double bid, double ask) {
                (o.type == 5 && s->bid <= o.open_price + kEps);
     if (hit) {
       o.type = is_buy(o.type) ? 0 : 1;
+      o.commission = -std::round(commission_per_lot * o.lots * 100.0) / 100.0;
       o.open_time = now;
       o.expiration = 0;
       changed = true;

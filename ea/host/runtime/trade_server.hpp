@@ -50,6 +50,7 @@ class Broker {
   int leverage = 100;
   double balance = 10000, credit = 0;
   int max_orders = 200;
+  double commission_per_lot = 0;  // charged when a position opens (negative OrderCommission)
   std::vector<SymbolSpec> symbols;
   std::vector<Order> open;     // market and pending orders, oldest first
   std::vector<Order> history;  // closed orders and deleted pendings
