@@ -71,6 +71,12 @@ class Host:
                     raise AssertionError(f"timed out waiting for {what}; got {self.events[-15:]}")
                 self.cond.wait(left)
 
+    def sync(self, timeout: float = 15) -> None:
+        """Barrier: the host handles ops in order and runs handlers synchronously, so once the
+        answer to a `state` op is here, everything sent before it (and its OnTick) is done."""
+        start = self.send(op="state")
+        self.wait(lambda e: e.get("event") == "broker", timeout, start, "state barrier")
+
     def wait_log(self, prefix: str, start: int = 0, timeout: float = 15) -> str:
         ev = self.wait(lambda e: e.get("event") == "log" and e["text"].startswith(prefix),
                        timeout, start, f"log {prefix!r}")

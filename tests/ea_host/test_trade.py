@@ -33,8 +33,8 @@ class Trader:
         return next(e for e in reversed(self.h.events) if e.get("event") == "broker")
 
     def quote(self, bid: float, ask: float, symbol: str = "EURUSD") -> None:
-        start = self.h.send(op="quote", symbol=symbol, bid=bid, ask=ask)
-        self.h.wait(lambda e: e.get("event") == "broker", start=start)
+        self.h.send(op="quote", symbol=symbol, bid=bid, ask=ask)
+        self.h.sync()  # the quote's OnTick has returned before the test writes cmd.txt
 
     def history(self) -> list[Event]:
         start = self.h.send(op="history")
@@ -215,8 +215,9 @@ def test_hidden_history_still_selectable_by_ticket(trader: Trader) -> None:
     t = ticket_of(trader.run("send;EURUSD;0;0.10;ask;3;0;0;h;0")[0])
     assert trader.run(f"close;{t};0.10;bid;3") == ["close true 0"]
     trader.h.send(op="set", history_visible=False)
+    trader.h.sync()
     res = trader.run("list", f"show;{t}")
-    assert res[0] == "list 0 0 "
+    assert res[0] == "list 0 0 ", trader.h.events[-30:]
     assert res[1].split()[1] == str(t) and res[1].split()[6] == "true"
 
 

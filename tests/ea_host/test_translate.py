@@ -173,3 +173,12 @@ def test_broken_source_fails_with_file_and_line(tmp_path: Path, code: str) -> No
     ea = write_ea(tmp_path, code + "\n")
     with pytest.raises(MqlError, match=r"T\.mq4:\d+: "):
         translate(ea, None)
+
+
+def test_assigning_an_input_fails_like_metaeditor(tmp_path: Path) -> None:
+    """MQL4 inputs are constants ("constant cannot be modified"); extern ones are not."""
+    ea = write_ea(tmp_path, "input int Port = 1;\nextern int Other = 1;\n"
+                  "int OnInit() { Other = 3; Port = 2; return 0; }\n", name="In.mq4")
+    with pytest.raises(BuildError) as info:
+        build(ea)
+    assert f"{ea.resolve()}:3:" in str(info.value) and "read-only" in str(info.value)

@@ -309,15 +309,26 @@ class Translator(ExpressionsMixin):
             for d in decls:
                 buf.extend(self.decl_tokens(["const"], typ, d, True) + [d.name.derive("out", ";")])
             return
+        read_only = any(s in ("input", "sinput") for s in specs)
         for d in decls:
             if d.ref:
                 raise self.err(d.name, "reference variables are not MQL4")
-            buf.extend(self.decl_tokens([], typ, d, False) + [d.name.derive("out", ";")])
-            self.reset.extend(self.reset_tokens(typ, d, d.name.text))
+            # `input` variables are constants in MQL4 ("constant cannot be modified"): the EA
+            # sees a const reference; only the host writes the storage behind it.
+            store = f"__mql_in_{d.name.text}" if read_only else d.name.text
+            buf.extend(self.decl_tokens([], typ, d, False, name=store)
+                       + [d.name.derive("out", ";")])
+            if read_only:
+                if d.dims or d.ptr:
+                    raise self.err(d.name, "input arrays/pointers are not MQL4")
+                buf.extend([d.name.derive("out", "const"), *typ, d.name.derive("out", "&"),
+                            d.name.derive("out", d.name.text), d.name.derive("out", "="),
+                            d.name.derive("out", store), d.name.derive("out", ";")])
+            self.reset.extend(self.reset_tokens(typ, d, store))
             if is_input:
                 self.reset.extend(d.name.derive("out", x) for x in (
                     "::mql::apply_input", "(", cxx_string_literal(d.name.text, narrow=True), ",",
-                    d.name.text, ")", ";"))
+                    store, ")", ";"))
 
     def member_vars(self, specs: list[str], typ: list[Tok], decls: list[Declarator],
                     buf: list[Tok]) -> None:
