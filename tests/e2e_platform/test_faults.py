@@ -65,7 +65,7 @@ async def assert_web_equals_terminals(gateway: GatewayProc, web: WebClient) -> N
                 return any(e.get("type") == "snapshot" and e.get("agent_id") == a
                            and e.get("timestamp") == ts for e in web.events[m:])
 
-            await wait_until(snapshot_back, 20, f"{agent}'s own snapshot at the web client")
+            await wait_until(snapshot_back, 45, f"{agent}'s own snapshot at the web client")
             end = next(i for i in range(mark, len(web.events))
                        if web.events[i].get("type") == "snapshot"
                        and web.events[i].get("agent_id") == agent
