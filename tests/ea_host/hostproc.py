@@ -23,6 +23,7 @@ class Host:
             [str(binary), "--sandbox", str(sandbox), *(args or [])], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
         self.events: list[Event] = []
+        self._pings = 0
         self.cond = threading.Condition()
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
@@ -71,11 +72,17 @@ class Host:
                     raise AssertionError(f"timed out waiting for {what}; got {self.events[-15:]}")
                 self.cond.wait(left)
 
-    def sync(self, timeout: float = 15) -> None:
+    def sync(self, timeout: float = 15) -> int:
         """Barrier: the host handles ops in order and runs handlers synchronously, so once the
-        answer to a `state` op is here, everything sent before it (and its OnTick) is done."""
-        start = self.send(op="state")
-        self.wait(lambda e: e.get("event") == "broker", timeout, start, "state barrier")
+        pong for this ping is here, everything sent before it (and its OnTick) is done and
+        read. Returns the event index after the pong."""
+        self._pings += 1
+        token = f"sync-{self._pings}"
+        start = self.send(op="ping", id=token)
+        pong = self.wait(lambda e: e.get("event") == "pong" and e.get("id") == token, timeout,
+                         start, "pong")
+        with self.cond:
+            return self.events.index(pong, start) + 1
 
     def wait_log(self, prefix: str, start: int = 0, timeout: float = 15) -> str:
         ev = self.wait(lambda e: e.get("event") == "log" and e["text"].startswith(prefix),

@@ -44,6 +44,13 @@ def test_zero_divide_stops_ea(binaries: dict[str, Path], run_host: Callable[...,
     assert h.exit_code() != 0
 
 
+def test_stack_overflow_stops_ea(binaries: dict[str, Path], run_host: Callable[..., Host]) -> None:
+    h = run_host(binaries["StringsArrays"], ["--input", "Mode=3"])
+    ev = h.wait(lambda e: e.get("event") == "ea_stopped")
+    assert ev["reason"] == "stack overflow or invalid memory access"
+    assert h.exit_code() != 0
+
+
 def test_restart_reinitialises_globals_and_statics(binaries: dict[str, Path],
                                                    run_host: Callable[..., Host]) -> None:
     h = run_host(binaries["StringsArrays"], ["--input", "Greeting=yo"])

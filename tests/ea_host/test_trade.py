@@ -20,11 +20,14 @@ class Trader:
 
     def run(self, *commands: str) -> list[str]:
         """Execute commands in the EA; return its 'result ...' lines."""
+        self.h.sync()  # nothing still running that could pick up cmd.txt early
         (self.h.sandbox / "MQL4" / "Files" / "cmd.txt").write_text("\n".join(commands) + "\n")
         start = self.h.send(op="tick")
-        self.h.wait_log("batch done", start)
-        return [e["text"][7:] for e in self.h.events[start:]
-                if e.get("event") == "log" and e["text"].startswith("result ")]
+        end = self.h.sync()
+        results = [e["text"][7:] for e in self.h.events[start:end]
+                   if e.get("event") == "log" and e["text"].startswith("result ")]
+        assert any(e.get("text") == "batch done" for e in self.h.events[start:end]), results
+        return results
 
     def trades(self, start: int = 0) -> list[Event]:
         return [e for e in self.h.events[start:] if e.get("event") == "trade"]
@@ -182,8 +185,8 @@ def test_unnormalized_price_is_rejected_by_the_terminal(trader: Trader) -> None:
 
 
 def test_new_symbol_and_symbol_rules(trader: Trader) -> None:
-    start = trader.h.send(op="symbol", symbol="EURGBP", digits=5, bid=0.85, ask=0.85012)
-    trader.h.wait(lambda e: e.get("event") == "broker", start=start)
+    trader.h.send(op="symbol", symbol="EURGBP", digits=5, bid=0.85, ask=0.85012)
+    trader.h.sync()
     res = trader.run("symbols")
     assert res == ["symbols EURUSD,GBPUSD,USDJPY,XAUUSD,EURGBP, 0.85000 0"]
     trader.h.send(op="symbol", symbol="EURUSD", trade_allowed=False)
@@ -195,8 +198,8 @@ def test_new_symbol_and_symbol_rules(trader: Trader) -> None:
 def test_freeze_level_and_pending_expiration(trader: Trader) -> None:
     trader.quote(1.10000, 1.10020)
     t = ticket_of(trader.run("send;EURUSD;0;0.10;ask;3;1.09980;0;;0")[0])
-    start = trader.h.send(op="symbol", symbol="EURUSD", freeze_level=30)
-    trader.h.wait(lambda e: e.get("event") == "broker", start=start)
+    trader.h.send(op="symbol", symbol="EURUSD", freeze_level=30)
+    trader.h.sync()
     # SL is 20 points from Bid, inside the freeze level: the order cannot be modified.
     assert trader.run(f"modify;{t};0;1.09900;0") == ["modify false 145"]
     start = trader.h.send(op="open", symbol="GBPUSD", type="sell limit", lots=0.1, price=1.28,
@@ -226,8 +229,8 @@ def test_commission_and_swap_split_on_partial_close(binaries: dict[str, Path],
     trader = Trader(run_host(binaries["Trader"], ["--commission", "7"]))
     trader.quote(1.10000, 1.10020)
     t = ticket_of(trader.run("send;EURUSD;0;0.30;ask;3;0;0;;0")[0])
-    start = trader.h.send(op="swap", ticket=t, amount=-0.9)
-    trader.h.wait(lambda e: e.get("event") == "broker", start=start)
+    trader.h.send(op="swap", ticket=t, amount=-0.9)
+    trader.h.sync()
     order = trader.broker()["orders"][0]
     assert order["commission"] == -2.1 and order["swap"] == -0.9
     assert trader.run(f"close;{t};0.10;bid;3") == ["close true 0"]

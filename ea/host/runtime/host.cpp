@@ -10,6 +10,7 @@
 #include <cstring>
 #include <ctime>
 #include <map>
+#include <new>
 
 #include "internal.hpp"
 #include "json.hpp"
@@ -131,7 +132,35 @@ static void guarded(F&& f) {
   } catch (const CriticalError& e) {
     // MT4 prints the critical error and removes the EA without calling OnDeinit.
     stopped(e.what(), e.what(), 3);
+  } catch (const std::bad_alloc&) {
+    stopped("not enough memory", "not enough memory", 3);
+  } catch (const std::exception& e) {
+    stopped(std::string("ea/host internal error: ") + e.what(), "", 4);
   }
+}
+
+// A crash in EA code (deep recursion, a bad pointer in a DLL buffer) must still end with the
+// protocol's ea_stopped line. Runs on its own stack so stack overflows are caught too.
+static void on_fatal_signal(int sig) {
+  const char* msg = sig == SIGSEGV || sig == SIGBUS
+      ? "{\"event\":\"log\",\"text\":\"stack overflow or invalid memory access\"}\n"
+        "{\"event\":\"ea_stopped\",\"reason\":\"stack overflow or invalid memory access\"}\n"
+      : "{\"event\":\"ea_stopped\",\"reason\":\"fatal signal\"}\n";
+  ssize_t r = write(1, msg, std::strlen(msg));
+  (void)r;
+  _exit(3);
+}
+
+static void install_fatal_handlers() {
+  static char altstack[1 << 16];
+  stack_t ss{};
+  ss.ss_sp = altstack;
+  ss.ss_size = sizeof altstack;
+  sigaltstack(&ss, nullptr);
+  struct sigaction sa{};
+  sa.sa_handler = on_fatal_signal;
+  sa.sa_flags = SA_ONSTACK;
+  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) sigaction(sig, &sa, nullptr);
 }
 
 static void deinit(int reason) {
@@ -385,6 +414,12 @@ static void handle(const std::string& line) {
     if (g_prog->on_tick) guarded([] { g_prog->on_tick(); });
   } else if (op == "timer") {
     if (g_prog->on_timer) guarded([] { g_prog->on_timer(); });
+  } else if (op == "ping") {
+    // Barrier for controllers: everything sent before the ping has been handled.
+    const JVal* id = get("id");
+    std::string idj = !id ? "null" : id->kind == JVal::Str ? jstr(id->s)
+                      : id->kind == JVal::Num ? jnum(id->n) : id->kind == JVal::Bool ? (id->b ? "true" : "false") : "null";
+    emit_line("{\"event\":\"pong\",\"id\":" + idj + "}");
   } else if (op == "state") {
     emit_broker();
   } else if (op == "history") {
@@ -406,6 +441,7 @@ static void usage_error(const std::string& msg) {
 
 int host_main(int argc, char** argv, const Program& p) {
   signal(SIGPIPE, SIG_IGN);
+  install_fatal_handlers();
   g_prog = &p;
   g_locs = p.locs;
   HostState& h = host();
@@ -453,6 +489,7 @@ int host_main(int argc, char** argv, const Program& p) {
   if (h.sandbox.empty()) usage_error("--sandbox is required");
   if (!b.sym(h.chart_symbol)) usage_error("unknown chart symbol " + h.chart_symbol);
   init(true);
+  check_removed();  // ExpertRemove() called from OnInit
   int iv = timer_interval_ms();
   g_next_timer = now_us() + iv * 1000LL;
   while (true) {

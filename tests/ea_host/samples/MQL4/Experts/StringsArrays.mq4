@@ -43,6 +43,8 @@ int OnInit()
       int z = 0;
       Print(10 / z);
      }
+   if(Mode == 3)
+      Print(Deep(1));
    // strings
    string s = "Hello";
    s = s + ", " + "World" + 1 + 2.5;
@@ -145,4 +147,10 @@ void OnDeinit(const int reason)
 int Later(int x)
   {
    return x * 2;
+  }
+
+int Deep(int n)
+  {
+   int pad[];
+   return Deep(n + 1) + n;
   }
