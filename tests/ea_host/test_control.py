@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import REPO, SAMPLES
-from .hostproc import Host
+from .hostproc import Event, Host
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -108,7 +108,7 @@ def test_stop_while_sleeping_sets_isstopped(binaries: dict[str, Path],
     assert h.exit_code() == 0
 
 
-def wait_reinit(h: Host, start: int) -> dict[str, object]:
+def wait_reinit(h: Host, start: int) -> Event:
     """The broker event that follows the `ready` of a re-initialisation started at `start`."""
     ready = h.wait(lambda e: e.get("event") == "ready", start=start)
     idx = h.events.index(ready, start)
