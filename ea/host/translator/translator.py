@@ -395,6 +395,9 @@ class Translator(ExpressionsMixin):
             raise self.err(at, f"'{name}' - arrays are passed by reference only (write &)")
         if not ref and not dims and not ptr and typ[-1].text in self.struct_names:
             raise self.err(at, f"'{name}' - objects are passed by reference only (write &)")
+        if (ref or dims) and default is not None:
+            # MQL4: "Parameters passed by reference can't be initialized by default values."
+            raise self.err(at, f"'{name}' - reference parameters cannot have default values")
         if dims:
             out += self.array_type(typ, dims, at) + [at.derive("out", "&")]
             kind = "array"
