@@ -269,7 +269,12 @@ class Preprocessor:
         if t.text == "__PATH__":
             return t.derive("str", f'"{t.file}"', t.file)
         if t.text in ("__DATE__", "__DATETIME__"):
-            now = int(time.time())
+            # "Compilation time": the source's modification time, so the build cache still hits
+            # until the file changes.
+            try:
+                now = int(Path(t.file).stat().st_mtime)
+            except OSError:
+                now = int(time.time())
             if t.text == "__DATE__":
                 now -= now % 86400
             return t.derive("num", str(now))
