@@ -79,7 +79,7 @@ def test_files_confined_and_crypt_vectors(binaries: dict[str, Path],
                                           run_host: Callable[..., Host], tmp_path: Path) -> None:
     sandbox = tmp_path / "term"
     h = run_host(binaries["FilesCrypt"], sandbox=sandbox)
-    assert_all_ok(h, 18)
+    assert_all_ok(h, 19)
     files = sandbox / "MQL4" / "Files"
     # Unicode text files are UTF-16LE with a BOM, lines end with CRLF.
     assert (files / "sub" / "notes.txt").read_bytes().startswith(b"\xff\xfel\x00i\x00")

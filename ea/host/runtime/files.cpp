@@ -285,16 +285,21 @@ string FileReadString(int h, int length) {
   }
   std::u16string out;
   if (!f->text()) {
-    // Binary: `length` characters (UTF-16 units unless ANSI).
-    for (int i = 0; i < length; ++i) {
-      int c = (f->flags & FILE_ANSI) ? std::fgetc(f->f) : mql::read_unit(f);
-      if (f->flags & FILE_UNICODE || !(f->flags & FILE_ANSI)) {
-        if (c < 0) break;
-        out += static_cast<char16_t>(c);
-      } else {
+    // Binary: `length` characters, UTF-16LE units unless FILE_ANSI (then bytes in the codepage).
+    if (f->flags & FILE_ANSI) {
+      std::string bytes;
+      for (int i = 0; i < length; ++i) {
+        int c = std::fgetc(f->f);
         if (c == EOF) break;
-        out += mql::decode_cp(std::string(1, static_cast<char>(c)), f->codepage);
+        bytes += static_cast<char>(c);
       }
+      return string(mql::decode_cp(bytes, f->codepage));
+    }
+    for (int i = 0; i < length; ++i) {
+      int lo = std::fgetc(f->f);
+      int hi = lo == EOF ? EOF : std::fgetc(f->f);
+      if (hi == EOF) break;
+      out += static_cast<char16_t>(lo | (hi << 8));
     }
     return string(out);
   }

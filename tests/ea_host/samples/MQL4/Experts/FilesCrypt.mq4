@@ -67,6 +67,15 @@ int OnInit()
    double d = FileReadDouble(h);
    FileClose(h);
    Check(got == 3 && back[1] == -2 && back[2] == 300000 && d == 2.5, "binary");
+   h = FileOpen("str.bin", FILE_WRITE | FILE_BIN);
+   FileWriteString(h, "h\x00e9!");
+   FileWriteString(h, "ab", -1);
+   FileClose(h);
+   h = FileOpen("str.bin", FILE_READ | FILE_BIN);
+   string s1 = FileReadString(h, 3);
+   string s2 = FileReadString(h, 2);
+   Check(s1 == "h\x00e9!" && s2 == "ab" && FileSize(h) == 10, "binary strings are UTF-16");
+   FileClose(h);
    // sandbox confinement
    ResetLastError();
    h = FileOpen("..\\..\\escape.txt", FILE_WRITE | FILE_TXT);
