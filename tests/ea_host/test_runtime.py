@@ -51,6 +51,18 @@ def test_stack_overflow_stops_ea(binaries: dict[str, Path], run_host: Callable[.
     assert h.exit_code() != 0
 
 
+def test_init_failed_and_expert_remove(binaries: dict[str, Path],
+                                      run_host: Callable[..., Host]) -> None:
+    h = run_host(binaries["StringsArrays"], ["--input", "Mode=4"])
+    assert h.wait(lambda e: e.get("event") == "ea_stopped")["reason"] == "init_failed"
+    assert "deinit 8" in h.logs()  # REASON_INITFAILED
+    assert h.exit_code() == 1
+    h = run_host(binaries["StringsArrays"], ["--input", "Mode=5"])
+    assert h.wait(lambda e: e.get("event") == "ea_stopped")["reason"] == "ExpertRemove"
+    assert "deinit 0" in h.logs()  # REASON_PROGRAM
+    assert h.exit_code() == 0
+
+
 def test_restart_reinitialises_globals_and_statics(binaries: dict[str, Path],
                                                    run_host: Callable[..., Host]) -> None:
     h = run_host(binaries["StringsArrays"], ["--input", "Greeting=yo"])

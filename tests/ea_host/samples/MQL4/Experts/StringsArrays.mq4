@@ -45,6 +45,10 @@ int OnInit()
      }
    if(Mode == 3)
       Print(Deep(1));
+   if(Mode == 4)
+      return(INIT_FAILED);
+   if(Mode == 5)
+      ExpertRemove();
    // strings
    string s = "Hello";
    s = s + ", " + "World" + 1 + 2.5;
