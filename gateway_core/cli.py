@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
+from .cli_args import port, positive_number, whole_number
 from .defaults import DEFAULT_HOST, DEFAULT_PORT
 from .local_token import (
     TokenError,
@@ -26,36 +27,6 @@ from .local_token import (
 )
 
 log = logging.getLogger("gateway_core.cli")
-
-
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"port {value} is out of range 0-65535")
-    return value
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 0 <= value <= 500:
-        raise argparse.ArgumentTypeError("choose between 0 and 500 demo terminals")
-    return value
-
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError("must be greater than 0")
-    return value
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
@@ -72,25 +43,25 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the gateway")
     serve.add_argument("--host", default=DEFAULT_HOST,
                        help="address to listen on (default 127.0.0.1; keep it local)")
-    serve.add_argument("--port", type=_port, default=DEFAULT_PORT,
+    serve.add_argument("--port", type=port, default=DEFAULT_PORT,
                        help=f"port (default {DEFAULT_PORT}; 0 picks a free one)")
     tok = serve.add_mutually_exclusive_group()
     tok.add_argument("--token", help="local token (visible in the process list: "
                      "prefer --token-file)")
     tok.add_argument("--token-file", type=Path, help="file holding the local token")
-    serve.add_argument("--demo", type=_count, default=0, metavar="N",
-                       help="also run N simulated MT4 terminals (no MT4 needed)")
+    serve.add_argument("--demo", type=whole_number(0, 500, "demo terminals"), default=0,
+                       metavar="N", help="also run N simulated MT4 terminals (no MT4 needed)")
     serve.add_argument("--demo-seed", type=int, default=None, help=argparse.SUPPRESS)
     serve.add_argument("--demo-manual-rate", type=float, default=3.0, metavar="PER_MINUTE",
                        help="demo: pretend manual trades per minute per terminal (default 3; "
                        "0 turns the pretend trader off)")
-    serve.add_argument("--heartbeat-interval", type=_positive, default=5.0,
+    serve.add_argument("--heartbeat-interval", type=positive_number, default=5.0,
                        help="seconds between EA heartbeats; stale after 3 missed (default 5)")
-    serve.add_argument("--trade-timeout", type=_positive, default=30.0,
+    serve.add_argument("--trade-timeout", type=positive_number, default=30.0,
                        help="seconds to wait for an EA's reply to a trade command")
-    serve.add_argument("--query-timeout", type=_positive, default=10.0,
+    serve.add_argument("--query-timeout", type=positive_number, default=10.0,
                        help="seconds to wait for a reply to other commands")
-    serve.add_argument("--agent-rate", type=_positive, default=5000.0,
+    serve.add_argument("--agent-rate", type=positive_number, default=5000.0,
                        help="messages per second one EA connection may send")
     serve.add_argument("--log-level", default="INFO",
                        choices=["DEBUG", "INFO", "WARNING", "ERROR"])

@@ -11,17 +11,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from gateway_core.cli_args import port
+
 SECRET_ENV = "PLATFORM_JWT_SECRET"  # noqa: S105 - the name of a variable, not a secret
-
-
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError("port out of range 0-65535")
-    return value
 
 
 def _add_secret(p: argparse.ArgumentParser) -> None:
@@ -59,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
     serve = sub.add_parser("serve", help="run the backend")
     serve.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
-    serve.add_argument("--port", type=_port, default=3082, help="port (default 3082; 0: any)")
+    serve.add_argument("--port", type=port, default=3082, help="port (default 3082; 0: any)")
     _add_secret(serve)
     serve.add_argument("--db", type=Path, default=Path("platform-backend.sqlite3"),
                        help="SQLite store (default ./platform-backend.sqlite3); nodes that "

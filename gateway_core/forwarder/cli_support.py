@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..cli_args import positive_number, whole_number
 from ..paths import data_dir
 from .connector import Forwarder, GatewayLike
 from .outbox import DEFAULT_MAX_ITEMS, Outbox
@@ -24,26 +25,6 @@ OUTBOX_FILE = "platform-outbox.sqlite3"
 
 def default_outbox_path() -> Path:
     return data_dir() / OUTBOX_FILE
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError("must be greater than 0")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 def _symbols(text: str) -> frozenset[str]:
@@ -74,12 +55,12 @@ def add_backend_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--outbox", type=Path, default=None, metavar="PATH",
                    help="SQLite outbox of events not yet stored by the platform (default: "
                         f"{OUTBOX_FILE} in the user data folder)")
-    g.add_argument("--outbox-max-items", type=_positive_int, default=DEFAULT_MAX_ITEMS,
+    g.add_argument("--outbox-max-items", type=whole_number(1), default=DEFAULT_MAX_ITEMS,
                    metavar="N", help="unacknowledged items kept before live updates are "
                    f"dropped with a warning (default {DEFAULT_MAX_ITEMS})")
     g.add_argument("--remote-trading", action=argparse.BooleanOptionalAction, default=True,
                    help="let the platform place, modify and close trades (default: on)")
-    g.add_argument("--max-lots", type=_positive_float, default=None, metavar="LOTS",
+    g.add_argument("--max-lots", type=positive_number, default=None, metavar="LOTS",
                    help="largest order the platform may place (default: no limit)")
     g.add_argument("--allowed-symbols", type=_symbols, default=None, metavar="SYM,SYM",
                    help="symbols the platform may open orders in (default: any)")
