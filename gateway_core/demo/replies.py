@@ -10,20 +10,19 @@ import json
 from datetime import datetime
 from typing import Any, get_args
 
+from ..commands.reply_factory import failure_reply
 from ..protocol import (
     Command,
     CommandName,
     CommandResult,
     ErrorCode,
     ErrorInfo,
-    ExecuteTrade,
     ProtocolError,
     TradeExecuted,
 )
 
 Reply = TradeExecuted | CommandResult
 _COMMAND_NAMES: frozenset[str] = frozenset(get_args(CommandName))
-_MAX_MESSAGE = 500  # ErrorInfo.message limit
 
 
 def success(command: Command, now: datetime, data: dict[str, Any] | None = None) -> Reply:
@@ -46,24 +45,10 @@ def failure(
     mt4_code: int | None = None,
     data: dict[str, Any] | None = None,
 ) -> Reply:
-    error = ErrorInfo(code=code, message=message[:_MAX_MESSAGE], mt4_error=mt4_code)
-    if isinstance(command, ExecuteTrade):
-        return TradeExecuted(
-            type="trade_executed",
-            request_id=command.request_id,
-            success=False,
-            error=error,
-            timestamp=now,
-        )
-    return CommandResult(
-        type="command_result",
-        request_id=command.request_id,
-        command=command.command,
-        success=False,
-        error=error,
-        timestamp=now,
-        data=data,
-    )
+    reply = failure_reply(command, code, message, agent_id=None, timestamp=now,
+                          mt4_error=mt4_code, data=data)
+    assert isinstance(reply, TradeExecuted | CommandResult)
+    return reply
 
 
 def rejection(raw: str | bytes, exc: ProtocolError, now: datetime) -> Reply | None:
@@ -77,7 +62,7 @@ def rejection(raw: str | bytes, exc: ProtocolError, now: datetime) -> Reply | No
         pass
     if exc.request_id is None or not isinstance(name, str) or name not in _COMMAND_NAMES:
         return None
-    error = ErrorInfo(code=exc.code, message=exc.message[:_MAX_MESSAGE])
+    error = ErrorInfo(code=exc.code, message=exc.message[:500])
     if name == "execute_trade":
         return TradeExecuted(
             type="trade_executed",
