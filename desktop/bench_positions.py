@@ -41,7 +41,7 @@ def peak_rss_mb() -> float:
 
 async def bench(seconds: float, positions: int, rate: float) -> dict[str, float]:
     model = PositionsModel()
-    view, _proxy = table(model)
+    view = table(model)
     view.resize(1200, 700)
     if not os.environ.get("BENCH_NO_VIEW"):
         view.show()

@@ -22,7 +22,6 @@ from .qt import (
     QMainWindow,
     QMenu,
     QPoint,
-    QSortFilterProxyModel,
     QSplitter,
     Qt,
     QTableView,
@@ -31,29 +30,16 @@ from .qt import (
     QVBoxLayout,
     QWidget,
 )
-from .table_model import SORT_ROLE, KeyedTableModel
+from .table_model import KeyedTableModel
 from .terminals_page import TerminalsPage
 
 
-def table(model: KeyedTableModel, sort_column: int = 1) -> tuple[QTableView, QSortFilterProxyModel]:
-    proxy = QSortFilterProxyModel(model)
-    proxy.setSourceModel(model)
-    proxy.setSortRole(SORT_ROLE)
-    # Re-sorting on every tick would make rows jump under the mouse ten times a second and
-    # costs a re-sort per update: rows are sorted when a header is clicked or rows change.
-    proxy.setDynamicSortFilter(False)
+def table(model: KeyedTableModel, sort_column: int = 1) -> QTableView:
+    """A view straight on the model: the model sorts itself on a header click."""
     view = QTableView()
-    view.setModel(proxy)
+    view.setModel(model)
     view.setSortingEnabled(True)
     view.sortByColumn(sort_column, Qt.SortOrder.AscendingOrder)
-
-    def resort() -> None:
-        if proxy.sortColumn() >= 0:
-            proxy.sort(proxy.sortColumn(), proxy.sortOrder())
-
-    # New rows (rare next to ticks) still land in sorted order.
-    model.rowsInserted.connect(resort)
-    model.modelReset.connect(resort)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     view.setAlternatingRowColors(True)
@@ -64,14 +50,14 @@ def table(model: KeyedTableModel, sort_column: int = 1) -> tuple[QTableView, QSo
     header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     header.setStretchLastSection(True)
     header.setDefaultSectionSize(92)
-    return view, proxy
+    return view
 
 
-def selected_row(view: QTableView, proxy: QSortFilterProxyModel, model: KeyedTableModel) -> object:
+def selected_row(view: QTableView, model: KeyedTableModel) -> object:
     rows = view.selectionModel().selectedRows()
     if not rows:
         return None
-    return model.rows[proxy.mapToSource(rows[0]).row()]
+    return model.rows[rows[0].row()]
 
 
 class MainWindow(QMainWindow):
@@ -88,9 +74,9 @@ class MainWindow(QMainWindow):
         self.really_quit = False
 
         self.accounts_view = agents_view(agents, ACCOUNT_COLUMNS)
-        self.positions_view, self.positions_proxy = table(positions)
+        self.positions_view = table(positions)
         self.positions_view.setColumnWidth(0, 80)
-        self.pending_view, self.pending_proxy = table(pending)
+        self.pending_view = table(pending)
         self.equity = EquityCurve(history)
         self.positions_label = QLabel()
         actions.selected_position = self.selected_position
@@ -157,11 +143,11 @@ class MainWindow(QMainWindow):
         self.update_totals()
 
     def selected_position(self) -> PositionRow | None:
-        row = selected_row(self.positions_view, self.positions_proxy, self.positions_model)
+        row = selected_row(self.positions_view, self.positions_model)
         return row if isinstance(row, PositionRow) else None
 
     def selected_pending(self) -> PendingRow | None:
-        row = selected_row(self.pending_view, self.pending_proxy, self.pending_model)
+        row = selected_row(self.pending_view, self.pending_model)
         return row if isinstance(row, PendingRow) else None
 
     def update_totals(self) -> None:

@@ -15,6 +15,14 @@ from .qt import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 KEY_ROLE = Qt.ItemDataRole.UserRole + 2
 
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+_ALIGN = int(Qt.ItemDataRole.TextAlignmentRole)
+_SORT = int(SORT_ROLE)
+_KEY = int(KEY_ROLE)
+_ANSWERED = frozenset({_DISPLAY, _FOREGROUND, _ALIGN, _SORT, _KEY})
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
 Key = tuple[str, int]
 R = TypeVar("R")
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -37,6 +45,7 @@ class KeyedTableModel(QAbstractTableModel, Generic[R]):
         self._index: dict[Key, int] = {}
         self.change_signals = 0
         """dataChanged emissions so far (tests and the benchmark read it)."""
+        self._sort_by: tuple[int, Qt.SortOrder] | None = None
 
     # -- to implement ----------------------------------------------------------------
 
@@ -62,21 +71,21 @@ class KeyedTableModel(QAbstractTableModel, Generic[R]):
         return None
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+        # Called for every role of every visible cell on each repaint (thousands of times):
+        # roles are compared as plain ints, and roles we never answer leave first.
+        if role not in _ANSWERED or not index.isValid():
             return None
         row = self.rows[index.row()]
         col = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role == _DISPLAY:
             return self.columns[col].text(row)
-        if role == SORT_ROLE:
-            return self.columns[col].sort(row)
-        if role == Qt.ItemDataRole.ForegroundRole:
+        if role == _FOREGROUND:
             return self.foreground(row, col)
-        if role == Qt.ItemDataRole.TextAlignmentRole and self.columns[col].numeric:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == KEY_ROLE:
-            return self.key_of(row)
-        return None
+        if role == _ALIGN:
+            return _RIGHT if self.columns[col].numeric else None
+        if role == _SORT:
+            return self.columns[col].sort(row)
+        return self.key_of(row)
 
     # -- row bookkeeping ---------------------------------------------------------------
 
@@ -99,6 +108,7 @@ class KeyedTableModel(QAbstractTableModel, Generic[R]):
         self.rows.append(row)
         self._index[key] = n
         self.endInsertRows()
+        self._resort()
 
     def remove(self, key: Key) -> R | None:
         i = self._index.get(key)
@@ -115,8 +125,41 @@ class KeyedTableModel(QAbstractTableModel, Generic[R]):
         self.beginResetModel()
         self.rows = [r for r in self.rows if self.key_of(r)[0] != agent_id]
         self.rows.extend(rows)
+        self._sort_rows()
         self._reindex()
         self.endResetModel()
+
+    # -- sorting -----------------------------------------------------------------------
+    # The model sorts itself (no QSortFilterProxyModel): a proxy doubles the Python calls
+    # of every repaint. Sorting happens on a header click and when rows arrive, never on a
+    # tick, so rows do not jump under the mouse ten times a second.
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if not 0 <= column < len(self.columns):
+            self._sort_by = None
+            return
+        self._sort_by = (column, order)
+        self._resort()
+
+    def _sort_rows(self) -> None:
+        if self._sort_by is None:
+            return
+        column, order = self._sort_by
+        key = self.columns[column].sort
+        self.rows.sort(key=key, reverse=order == Qt.SortOrder.DescendingOrder)
+
+    def _resort(self) -> None:
+        if self._sort_by is None or len(self.rows) < 2:
+            return
+        self.layoutAboutToBeChanged.emit()
+        old_keys = [self.key_of(r) for r in self.rows]
+        self._sort_rows()
+        self._reindex()
+        # Selections and other persistent indexes follow their rows.
+        for idx in self.persistentIndexList():
+            new_row = self._index[old_keys[idx.row()]]
+            self.changePersistentIndex(idx, self.index(new_row, idx.column()))
+        self.layoutChanged.emit()
 
     def _reindex(self) -> None:
         self._index = {self.key_of(r): i for i, r in enumerate(self.rows)}

@@ -7,9 +7,9 @@ import random
 import time
 from datetime import UTC, datetime
 
+from desktop.main_window import selected_row, table
 from desktop.positions_model import COL_PRICE, COL_PROFIT, COL_SL, COL_TP, PositionsModel
-from desktop.qt import QModelIndex, QSortFilterProxyModel, Qt
-from desktop.table_model import SORT_ROLE
+from desktop.qt import QModelIndex, Qt
 from gateway_core.protocol import (
     AccountData,
     PartialCloseData,
@@ -18,6 +18,7 @@ from gateway_core.protocol import (
     PositionData,
     PositionModified,
     PositionModifiedData,
+    PositionOpened,
     PositionPartiallyClosed,
     PositionsUpdate,
     PositionsUpdateData,
@@ -57,9 +58,6 @@ def recorder(model: PositionsModel) -> list[tuple[int, int, int, int]]:
 
 def test_thousand_positions_ten_updates_signal_only_changed_rows(qapp: object) -> None:
     model = PositionsModel()
-    proxy = QSortFilterProxyModel()  # as the window uses it
-    proxy.setSourceModel(model)
-    proxy.setSortRole(SORT_ROLE)
     model.apply("a1", snapshot(1000))
     assert model.rowCount() == 1000
     seen = recorder(model)
@@ -125,3 +123,25 @@ def test_other_agents_rows_survive_a_snapshot(qapp: object) -> None:
     model.apply("a2", snapshot(3))
     model.apply("a1", snapshot(1))
     assert model.totals("a1")[0] == 1 and model.totals("a2")[0] == 3
+
+
+def test_model_sorts_itself_ticks_do_not_reorder_and_selection_follows(qapp: object) -> None:
+    model = PositionsModel()
+    view = table(model)  # sorted by ticket, as the window shows it
+    model.apply("a1", snapshot(3))
+    tickets = lambda: [r.ticket for r in model.rows]  # noqa: E731
+    assert tickets() == [1000, 1001, 1002]
+    model.apply("a1", update([PositionTick(ticket=1000, current_price=1.1, profit=5.0),
+                              PositionTick(ticket=1001, current_price=1.1, profit=30.0),
+                              PositionTick(ticket=1002, current_price=1.1, profit=10.0)]))
+    assert tickets() == [1000, 1001, 1002]  # a tick never moves rows under the mouse
+    view.sortByColumn(COL_PROFIT, Qt.SortOrder.DescendingOrder)  # a header click
+    assert tickets() == [1001, 1002, 1000]
+    view.selectRow(1)
+    assert selected_row(view, model).ticket == 1002  # type: ignore[attr-defined]
+    opened = PositionData(ticket=1003, symbol="EURUSD", type="buy", lots=0.1, open_price=1.1,
+                          current_price=1.1, profit=99.0, swap=0.0)
+    model.apply("a1", PositionOpened(type="position_opened", timestamp=NOW, data=opened))
+    assert tickets() == [1003, 1001, 1002, 1000]  # a new row lands in sorted order
+    assert selected_row(view, model).ticket == 1002  # type: ignore[attr-defined]
+    view.deleteLater()
