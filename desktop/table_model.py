@@ -50,7 +50,8 @@ class KeyedTableModel(QAbstractTableModel, Generic[R]):
     # -- to implement ----------------------------------------------------------------
 
     def key_of(self, row: R) -> Key:
-        raise NotImplementedError
+        # Every concrete model says how its rows are keyed; Qt's metaclass rules out ABC.
+        raise TypeError(f"{type(self).__name__} does not define key_of()")
 
     def foreground(self, row: R, column: int) -> Any:
         return None
