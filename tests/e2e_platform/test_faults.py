@@ -65,7 +65,7 @@ async def assert_web_equals_terminals(gateway: GatewayProc, web: WebClient) -> N
                 return any(e.get("type") == "snapshot" and e.get("agent_id") == a
                            and e.get("timestamp") == ts for e in web.events[m:])
 
-            await wait_until(snapshot_back, 45, f"{agent}'s own snapshot at the web client")
+            await wait_until(snapshot_back, 20, f"{agent}'s own snapshot at the web client")
             end = next(i for i in range(mark, len(web.events))
                        if web.events[i].get("type") == "snapshot"
                        and web.events[i].get("agent_id") == agent
@@ -195,6 +195,9 @@ async def test_full_outbox_warns_drops_ticks_and_still_converges(tmp_path: Path)
         await wait_for_async(full, 60, "the outbox to reach its bound")
         await gateway.wait_output(r"outbox full: \d+ unacknowledged items \(bound 40\)")
         await backend.start_ready()
+        # The web client must be back before we ask for the terminal's snapshot, or the
+        # backend emits it to an empty room (the web then gets the stored state instead).
+        await wait_until(lambda: web.connects >= 2, 30, "the web client to reconnect")
         await assert_web_equals_terminals(gateway, web)
         link = (await gateway.health())["backend"]
         assert not link["outbox_full"]
