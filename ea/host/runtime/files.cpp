@@ -202,8 +202,10 @@ bool FileDelete(const string& name, int common_flag) {
   return true;
 }
 
-bool FileMove(const string& src, int common_flag, const string& dst, int mode_flags) {
-  std::string a, b;
+// FileMove and FileCopy: both paths inside the sandbox, and the target only replaced when
+// the caller passed FILE_REWRITE (MT4's rule).
+static bool resolve_transfer(const string& src, int common_flag, const string& dst,
+                             int mode_flags, std::string& a, std::string& b) {
   if (!mql::resolve(src, common_flag, a) || !mql::resolve(dst, mode_flags, b)) {
     mql::set_error(ERR_WRONG_FILENAME);
     return false;
@@ -213,6 +215,12 @@ bool FileMove(const string& src, int common_flag, const string& dst, int mode_fl
     mql::set_error(ERR_FILE_CANNOT_REWRITE);
     return false;
   }
+  return true;
+}
+
+bool FileMove(const string& src, int common_flag, const string& dst, int mode_flags) {
+  std::string a, b;
+  if (!resolve_transfer(src, common_flag, dst, mode_flags, a, b)) return false;
   mql::mkdirs(b);
   if (std::rename(a.c_str(), b.c_str()) != 0) {
     mql::set_error(ERR_FILE_NOT_EXIST);
@@ -223,15 +231,7 @@ bool FileMove(const string& src, int common_flag, const string& dst, int mode_fl
 
 bool FileCopy(const string& src, int common_flag, const string& dst, int mode_flags) {
   std::string a, b;
-  if (!mql::resolve(src, common_flag, a) || !mql::resolve(dst, mode_flags, b)) {
-    mql::set_error(ERR_WRONG_FILENAME);
-    return false;
-  }
-  struct stat st;
-  if (::stat(b.c_str(), &st) == 0 && !(mode_flags & FILE_REWRITE)) {
-    mql::set_error(ERR_FILE_CANNOT_REWRITE);
-    return false;
-  }
+  if (!resolve_transfer(src, common_flag, dst, mode_flags, a, b)) return false;
   std::FILE* in = std::fopen(a.c_str(), "rb");
   if (!in) {
     mql::set_error(ERR_FILE_NOT_EXIST);
