@@ -166,7 +166,7 @@ def run_app(args: argparse.Namespace) -> int:
         return 0
 
     with loop:
-        code = loop.run_until_complete(amain())
+        code: int = loop.run_until_complete(amain())
     log.info("stopped")
     return code
 

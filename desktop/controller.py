@@ -99,7 +99,7 @@ class Controller(QObject):
 
     def _connect(self) -> None:
         b = self.bridge
-        b.event.connect(self._on_event)
+        b.gateway_event.connect(self._on_event)
         b.notice.connect(self._on_notice)
         b.reply.connect(self._on_reply)
         b.second.connect(self._on_second)
@@ -116,7 +116,7 @@ class Controller(QObject):
         self.store.changed.connect(self._on_settings)
 
     def _spawn(self, coro: Any) -> asyncio.Task[Any]:
-        task = asyncio.ensure_future(coro)
+        task: asyncio.Task[Any] = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task

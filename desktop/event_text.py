@@ -65,9 +65,9 @@ def describe_event(event: object) -> tuple[Level, str] | None:
 
 
 def describe_notice(notice: AgentStatusNotice) -> tuple[Level, str]:
-    level: Level = {"connected": "info", "stale": "warning", "disconnected": "error"}[
-        notice.status
-    ]
+    levels: dict[str, Level] = {"connected": "info", "stale": "warning",
+                                "disconnected": "error"}
+    level = levels[notice.status]
     reason = f": {notice.reason}" if notice.reason else ""
     return level, f"Terminal {notice.status}{reason}"
 

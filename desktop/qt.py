@@ -122,7 +122,7 @@ if EMIT_WORKAROUND:
         _incref(result)  # the reference emit() should have taken for its return value
         return bool(result)
 
-    SignalInstance.emit = _emit  # type: ignore[method-assign]
+    SignalInstance.emit = _emit  # type: ignore[method-assign,assignment]
 
 
 __all__ = [

@@ -93,8 +93,9 @@ class SettingsDialog(QDialog):
         rf = QFormLayout(risk)
         self.remote_trading = QCheckBox("Allow trading from the platform")
         self.remote_trading.setChecked(s.remote_trading)
-        self.max_lots = QDoubleSpinBox(decimals=2, maximum=100_000, singleStep=0.1,
-                                       specialValueText="no limit", value=s.max_lots)
+        self.max_lots = QDoubleSpinBox(decimals=2, maximum=100_000, singleStep=0.1)
+        self.max_lots.setSpecialValueText("no limit")
+        self.max_lots.setValue(s.max_lots)
         self.allowed = QLineEdit(s.allowed_symbols, placeholderText="any symbol, or EURUSD,XAUUSD")
         rf.addRow(self.remote_trading)
         rf.addRow("Max lots per order", self.max_lots)
