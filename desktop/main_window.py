@@ -138,9 +138,12 @@ class MainWindow(QMainWindow):
         self.menu_help = self.menuBar().addMenu("&Help")
         self.status_label = QLabel()
         self.statusBar().addPermanentWidget(self.status_label)
+        # Every change of a row can change the total: prices move it far more often than
+        # rows come and go, so dataChanged matters most.
         positions.rowsInserted.connect(self.update_totals)
         positions.rowsRemoved.connect(self.update_totals)
         positions.modelReset.connect(self.update_totals)
+        positions.dataChanged.connect(self.update_totals)
         self.update_totals()
 
     def selected_position(self) -> PositionRow | None:
@@ -151,12 +154,13 @@ class MainWindow(QMainWindow):
         row = selected_row(self.pending_view, self.pending_model)
         return row if isinstance(row, PendingRow) else None
 
-    def update_totals(self) -> None:
+    def update_totals(self, *_changed: object) -> None:
         n, profit = self.positions_model.totals()
         colour = "#1a7f37" if profit >= 0 else "#cf222e"
-        self.positions_label.setText(
-            f"<b>Open positions</b> ({n}) &nbsp; floating "
-            f'<span style="color:{colour}">{profit:+,.2f}</span>')
+        text = (f"<b>Open positions</b> ({n}) &nbsp; floating "
+                f'<span style="color:{colour}">{profit:+,.2f}</span>')
+        if text != self.positions_label.text():
+            self.positions_label.setText(text)
 
     def _positions_menu(self, pos: QPoint) -> None:
         a = self.position_actions
