@@ -29,8 +29,11 @@ from .qt import (
 from .secret_store import SecretStore
 from .settings_store import SettingsStore
 
-LINK_FIELDS = frozenset({"platform_url", "platform_enabled", "remote_trading", "max_lots",
-                         "allowed_symbols", "sync_paused"})
+LINK_FIELDS = frozenset({"platform_url", "platform_enabled", "sync_paused"})
+"""Changes that restart the platform link."""
+LIVE_LINK_FIELDS = frozenset({"remote_trading", "max_lots", "allowed_symbols",
+                              "confirm_web_trades"})
+"""Changes the running link takes on at once (no reconnect)."""
 
 
 def masked(token: str) -> str:
@@ -97,7 +100,11 @@ class SettingsDialog(QDialog):
         self.max_lots.setSpecialValueText("no limit")
         self.max_lots.setValue(s.max_lots)
         self.allowed = QLineEdit(s.allowed_symbols, placeholderText="any symbol, or EURUSD,XAUUSD")
+        self.confirm_web_trades = QCheckBox(
+            "Confirm trades from the web (each one waits for my click until it expires)")
+        self.confirm_web_trades.setChecked(s.confirm_web_trades)
         rf.addRow(self.remote_trading)
+        rf.addRow(self.confirm_web_trades)
         rf.addRow("Max lots per order", self.max_lots)
         rf.addRow("Allowed symbols", self.allowed)
 
@@ -129,6 +136,7 @@ class SettingsDialog(QDialog):
             "platform_enabled": self.platform_enabled.isChecked(),
             "platform_url": self.platform_url.text().strip(),
             "remote_trading": self.remote_trading.isChecked(),
+            "confirm_web_trades": self.confirm_web_trades.isChecked(),
             "max_lots": self.max_lots.value(),
             "allowed_symbols": ",".join(
                 s.strip().upper() for s in self.allowed.text().split(",") if s.strip()),

@@ -54,6 +54,8 @@ REVOKED_CLOSE_CODE = 4401
 """The trader (or the platform) revoked this gateway's link: retrying cannot help."""
 REVOKED_WORDS = "revoked by the platform, link again"
 WELCOME_TIMEOUT = 10.0
+MAX_TIMER = 86_400.0
+"""Longest single timer the forwarder sets (seconds)."""
 CHECKPOINT_EVERY = 0.05
 """Seconds between background WAL checkpoints while items are being written."""
 
@@ -356,6 +358,11 @@ class Forwarder:
         delay = (info.expires_at - WARN_BEFORE - now).total_seconds()
         if delay <= 0:
             self._warn_expiry()
+        elif delay > MAX_TIMER:
+            # Gateway tokens live for weeks; Qt's timers (the desktop runs on qasync) take
+            # at most ~24 days in milliseconds. Look again later instead.
+            self._expiry_timer = asyncio.get_running_loop().call_later(
+                MAX_TIMER, lambda: self._schedule_expiry_warning(info, self.clock.now()))
         else:
             self._expiry_timer = asyncio.get_running_loop().call_later(delay,
                                                                        self._warn_expiry)
