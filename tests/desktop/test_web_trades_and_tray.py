@@ -1,6 +1,6 @@
 """Trades from the web seen and controlled at the desk, and trading from the tray, with
 the real app controller, a real gateway with demo terminals, and the platform played by
-a real aiohttp test peer (tests/desktop/platform_peer.py) over loopback."""
+a real aiohttp test peer (tests/forwarder/platform_peer.py) over loopback."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ import pytest
 from desktop.controller import Controller
 from desktop.qt import QUrl
 from desktop.runtime import Runtime
+from tests.forwarder.platform_peer import PlatformPeer
 
 from .conftest import live_app, until
-from .platform_peer import PlatformPeer
 from .test_live import open_trade
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(90)]
