@@ -168,6 +168,11 @@ def run_app(args: argparse.Namespace) -> int:
         controller.window.keep_in_tray = tray_shown
         if not (args.minimized or store.settings.start_minimized) or not tray_shown:
             controller.window.show()
+        if (args.screenshot is None and not store.settings.link_offered
+                and not store.settings.platform_url):
+            # First run: offer the link once; Settings and the tray keep it at hand.
+            store.update(link_offered=True)
+            controller.open_link_dialog()
         log.info("started in %.2f s on port %s (tray %s)", time.perf_counter() - started,
                  runtime.port, "shown" if tray_shown else "not available")
         quit_now = asyncio.Event()

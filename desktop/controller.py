@@ -11,6 +11,7 @@ from typing import Any
 
 from gateway_core import __version__
 from gateway_core.forwarder.desk_confirmation import Key, TradeToConfirm
+from gateway_core.forwarder.pairing import Pairing
 from gateway_core.paths import config_dir, data_dir, log_dir
 from gateway_core.protocol import (
     AccountUpdate,
@@ -32,13 +33,14 @@ from .event_text import (
     describe_reply,
 )
 from .gateway_bridge import GatewayBridge
+from .link_dialog import LinkDialog
 from .main_window import MainWindow
 from .notifications import Notifier
 from .pending_model import PendingModel
 from .platform_link import PlatformLink
 from .positions_actions import PositionActions
 from .positions_model import PositionsModel
-from .qt import QDesktopServices, QMessageBox, QObject, QUrl, Signal
+from .qt import QDesktopServices, QMessageBox, QObject, Qt, QUrl, Signal
 from .runtime import Runtime
 from .secret_store import SecretStore
 from .settings_dialog import LINK_FIELDS, LIVE_LINK_FIELDS, SettingsDialog
@@ -134,6 +136,7 @@ class Controller(QObject):
         t.new_order_requested.connect(lambda: self.new_order())
         t.close_all_requested.connect(self.close_all_from_tray)
         t.web_panel_requested.connect(self.open_web_panel)
+        t.link_requested.connect(self.open_link_dialog)
         self.store.changed.connect(self._on_settings)
 
     def _spawn(self, coro: Any) -> asyncio.Task[Any]:
@@ -296,10 +299,42 @@ class Controller(QObject):
         self.open_url(QUrl(url))
         return True
 
+    def open_link_dialog(self) -> LinkDialog:
+        s = self.store.settings
+        dialog = LinkDialog(s.platform_web_url, self.linked_text() + ".",
+                            self.secrets.describe(), self.apply_pairing,
+                            self.unlink, self.linked, self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        dialog.show()
+        dialog.raise_()
+        return dialog
+
+    def apply_pairing(self, pairing: Pairing) -> str:
+        """Linked: keep the gateway token in the keyring, remember the platform, forward."""
+        stored_in = self.secrets.set(pairing.gateway_token)
+        changed = self.store.update(platform_url=pairing.link_url, platform_enabled=True,
+                                    platform_web_url=pairing.platform_url,
+                                    platform_user=pairing.user_id, sync_paused=False)
+        if not changed & LINK_FIELDS:
+            self.platform_token_changed()  # same address, new token: sign in again
+        text = f"Linked to {pairing.user_id} at {pairing.platform_url}"
+        self.log_model.add("info", "", text + ".")
+        if stored_in == "memory":
+            return (text + ". No credential store was found: the link lasts until the app "
+                    "closes (Settings can keep it in a private file).")
+        return text + "."
+
+    def unlink(self) -> None:
+        self.secrets.clear()
+        self.store.update(platform_enabled=False, platform_user="")
+        self.log_model.add("info", "", "Unlinked from the platform (revoke this gateway in "
+                           "the web panel to stop its token too).")
+
     def open_settings(self) -> SettingsDialog:
         dialog = SettingsDialog(self.store, self.secrets, self._local_token,
                                 self.rotate_local_token, self.window,
-                                token_changed=self.platform_token_changed)
+                                token_changed=self.platform_token_changed,
+                                open_link=self.open_link_dialog)
         dialog.show()
         dialog.raise_()
         return dialog

@@ -43,7 +43,8 @@ def masked(token: str) -> str:
 class SettingsDialog(QDialog):
     def __init__(self, store: SettingsStore, secrets: SecretStore, local_token: Callable[[], str],
                  rotate_token: Callable[[], str], parent: QWidget | None = None,
-                 token_changed: Callable[[], None] | None = None) -> None:
+                 token_changed: Callable[[], None] | None = None,
+                 open_link: Callable[[], object] | None = None) -> None:
         super().__init__(parent)
         self._token_changed = token_changed
         self.setWindowTitle("MT4 Companion settings")
@@ -86,9 +87,16 @@ class SettingsDialog(QDialog):
         trow = QHBoxLayout()
         trow.addWidget(self.platform_token, 1)
         trow.addWidget(forget)
+        self.link_button = QPushButton("Link to platform...")
+        self.link_button.setToolTip("Link with the one-time code from the platform's "
+                                    "'Link a terminal' page")
+        self.link_button.setEnabled(open_link is not None)
+        if open_link is not None:
+            self.link_button.clicked.connect(lambda _c=False: open_link())
+        pf.addRow(self.link_button)
         pf.addRow(self.platform_enabled)
-        pf.addRow("Platform URL", self.platform_url)
-        pf.addRow("Sign-in token", trow)
+        pf.addRow("Link address", self.platform_url)
+        pf.addRow("Token (scripts)", trow)
         pf.addRow("", self.remember_file)
         pf.addRow("", self.token_where)
 
