@@ -11,6 +11,7 @@ from .qt import (
     QAbstractItemView,
     QFormLayout,
     QGroupBox,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
@@ -88,7 +89,10 @@ class ConnectionPage(QWidget):
         self.clear_outbox_button.setToolTip(
             "Events the platform has not received are kept until the app is linked again. "
             "Discard them only if this app will not be linked to that account again.")
-        form.addRow("", self.clear_outbox_button)
+        row = QHBoxLayout()
+        row.addWidget(self.clear_outbox_button)
+        row.addStretch(1)
+        form.addRow("", row)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("<b>Terminals</b>"))
         layout.addWidget(self.view, 1)

@@ -80,6 +80,7 @@ class LinkDialog(QDialog):
         buttons.addButton(self.unlink_button, QDialogButtonBox.ButtonRole.DestructiveRole)
         buttons.rejected.connect(self.reject)
         self.unlink_button.setVisible(linked)  # after addButton, which shows it
+        self.link_button.setText("Link again" if linked else "Link")
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addLayout(form)
@@ -101,20 +102,22 @@ class LinkDialog(QDialog):
             pairing = await asyncio.to_thread(self._exchange, url, code,
                                               name or default_gateway_name())
         except PairingError as exc:
-            self._busy(False, f"Not linked: {exc.message}")
+            self._busy(False, f"Could not link: {exc.message}")
             return None
         except Exception as exc:  # never let a surprise escape a button's task
             log.exception("linking failed")
-            self._busy(False, f"Not linked: {exc}")
+            self._busy(False, f"Could not link: {exc}")
             return None
         self.code.clear()
         self._busy(False, self._on_linked(pairing))
         self.unlink_button.setVisible(True)
+        self.link_button.setText("Link again")
         return pairing
 
     def unlink(self) -> None:
         self._on_unlink()
         self.unlink_button.setVisible(False)
+        self.link_button.setText("Link")
         self.state.setText("Not linked.")
 
     def _busy(self, busy: bool, text: str) -> None:

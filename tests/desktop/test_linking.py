@@ -52,10 +52,11 @@ async def test_link_revoke_link_again(tmp_path: Path, file_keyring: PlaintextKey
 
             dialog = ctl.open_link_dialog()
             assert dialog.isVisible() and not dialog.unlink_button.isVisible()
+            assert dialog.link_button.text() == "Link"
             dialog.url.setText(peer.url)
             dialog.code.setText("WRONG234")
             assert await dialog.start_link() is None  # type: ignore[misc]
-            assert dialog.state.text().startswith("Not linked: the platform did not accept")
+            assert dialog.state.text().startswith("Could not link: the platform did not accept")
             assert ctl.store.settings.platform_enabled is False
             assert keyring.get_password(SERVICE, ACCOUNT) is None
 
@@ -64,6 +65,7 @@ async def test_link_revoke_link_again(tmp_path: Path, file_keyring: PlaintextKey
             pairing = await dialog.start_link()  # type: ignore[misc]
             assert pairing is not None
             assert dialog.state.text() == f"Linked to 42 at {peer.url}."
+            assert dialog.link_button.text() == "Link again" and dialog.unlink_button.isVisible()
             assert keyring.get_password(SERVICE, ACCOUNT) == pairing.gateway_token
             assert pairing.gateway_token not in Path(ctl.store.path).read_text()
             s = ctl.store.settings
