@@ -203,8 +203,9 @@ class Controller(QObject):
                                     lambda ok: confirmation.decide(item.key, ok))
         dialog.finished.connect(lambda _r: self.confirm_dialogs.pop(item.key, None))
         self.confirm_dialogs[item.key] = dialog
-        self.log_model.add("info", item.agent_id,
-                           f"From the web: {item.what} - waiting for your confirmation")
+        waiting = f"From the web: {item.what} on {item.agent_id} - waiting for your confirmation"
+        self.log_model.add("info", item.agent_id, waiting)
+        self.notifier.notify("MT4 Companion", waiting, "warning")
         dialog.show()
         dialog.raise_()
         dialog.activateWindow()

@@ -102,7 +102,7 @@ class SettingsDialog(QDialog):
 
         risk = QGroupBox("Risk guard (what the platform may do)")
         rf = QFormLayout(risk)
-        self.remote_trading = QCheckBox("Allow trading from the platform")
+        self.remote_trading = QCheckBox("Allow trading from the web")
         self.remote_trading.setChecked(s.remote_trading)
         self.max_lots = QDoubleSpinBox(decimals=2, maximum=100_000, singleStep=0.1)
         self.max_lots.setSpecialValueText("no limit")

@@ -543,7 +543,7 @@ class Forwarder:
             log.info("platform command %s for %s answered by the gateway (%s)",
                      verdict.key[1], agent_id, verdict.kind)
             self._enqueue(agent_id, verdict.kind, verdict.reply_json)
-            if verdict.kind != "error":
+            if verdict.fresh:  # a repeat of an earlier answer was told the first time
                 self._tell_command(agent_id, verdict.command, verdict.reply_json)
             return
         if verdict.action == "join":
