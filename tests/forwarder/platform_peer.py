@@ -34,6 +34,10 @@ class PlatformPeer:
     acked: int = 0
     links: dict[str, web.WebSocketResponse] = field(default_factory=dict)
     """token id -> live link."""
+    rate_limited: int | None = None
+    """Answer `POST /api/pair` with 429 and this Retry-After."""
+    answer_override: dict[str, Any] | None = None
+    """Answer `POST /api/pair` with this body (200) instead: a platform off the contract."""
     port: int = 0
     _runner: web.AppRunner | None = None
 
@@ -97,6 +101,12 @@ class PlatformPeer:
         except ValueError:
             body = None
         self.pair_requests.append(body if isinstance(body, dict) else {})
+        if self.rate_limited is not None:
+            return web.json_response({"error": "rate_limited", "message": "slow down",
+                                      "retry_after": self.rate_limited}, status=429,
+                                     headers={"Retry-After": str(self.rate_limited)})
+        if self.answer_override is not None:
+            return web.json_response(self.answer_override)
         user = self.codes.pop(str(body.get("code", ""))) if isinstance(body, dict) and \
             body.get("code") in self.codes else None
         if user is None:
