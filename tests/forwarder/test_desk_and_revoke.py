@@ -6,9 +6,10 @@ demo terminal; a small real websockets server stands in for the backend."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed
 
 from gateway_core.demo.runner import DemoFleet
 from gateway_core.forwarder import Backoff, Forwarder, Outbox, ReplyJournal, RiskPolicy
@@ -35,11 +37,31 @@ class RevokingBackend(FakeBackend):
     revoked gateway token."""
 
     revoked: bool = False
+    jumps: list[tuple[int, int]] = field(default_factory=list)
 
     def _check(self, ws: ServerConnection, request: Any) -> Any:
         if self.revoked:
             return ws.respond(HTTPStatus.UNAUTHORIZED, "revoked\n")
         return super()._check(ws, request)
+
+    async def _handle(self, ws: ServerConnection) -> None:
+        # Like the platform: after the trader discarded a backlog the sequence jumps; that
+        # is noted (`jumps`), not refused.
+        hello = json.loads(await ws.recv())
+        assert hello["type"] == "hello"
+        self.conns.append(ws)
+        await ws.send(json.dumps({"type": "welcome", "link_version": 1, "user_id": "42",
+                                  "acked_seq": self.acked}))
+        with contextlib.suppress(ConnectionClosed):  # e.g. our own 4401
+            async for raw in ws:
+                frame = json.loads(raw)
+                for ev in frame["events"] if frame["type"] == "batch" else [frame]:
+                    if ev["seq"] > self.acked:
+                        if ev["seq"] != self.acked + 1:
+                            self.jumps.append((self.acked, ev["seq"]))
+                        self.acked = ev["seq"]
+                        self.events.append(ev)
+                await ws.send(json.dumps({"type": "ack", "seq": self.acked}))
 
 
 @dataclass
@@ -196,10 +218,16 @@ async def test_revoked_link_stops_keeps_the_outbox_until_cleared(
     # The trader gives up on them.
     assert fwd.clear_outbox() == kept
     assert fwd.health()["outbox_depth"] == 0
-    # A good link afterwards works and carries new events only.
+    # A good link afterwards works and carries new events only: the discarded ones are
+    # a jump in the sequence, never resent.
+    acked_before = desk.backend.acked
+    last_discarded = fwd.outbox.last_seq
     desk.backend.revoked = False
     fwd.set_token(platform_jwt())
-    await until(lambda: fwd.status.state == "connected")
+    await until(lambda: fwd.status.state == "connected" and desk.backend.acked > acked_before)
+    assert desk.backend.jumps and desk.backend.jumps[0][0] == acked_before
+    assert all(e["seq"] > last_discarded for e in desk.backend.events
+               if e["seq"] > acked_before)
     with pytest.raises(RuntimeError, match="being delivered"):
         fwd.clear_outbox()
 
