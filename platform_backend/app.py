@@ -4,6 +4,7 @@ answered here, everything else (`/socket.io/`) goes to python-socketio's ASGI ap
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -19,7 +20,8 @@ import socketio  # type: ignore[import-untyped]
 from .cluster import ClusterBus
 from .command_router import CommandRouter
 from .gateway_link import Receive, Scope, Send, serve_gateway
-from .store import Store
+from .store import StoreUnavailable, open_store
+from .store_url import StoreUrl, parse_store_url
 from .web_clients import NAMESPACE, register, room
 
 log = logging.getLogger(__name__)
@@ -28,7 +30,8 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Settings:
     jwt_secret: str
-    db_path: Path | str = "platform-backend.sqlite3"
+    db_path: StoreUrl | Path | str = "platform-backend.sqlite3"
+    """A StoreUrl, or what `--db` takes: a path, sqlite:///PATH or postgresql://..."""
     redis_url: str | None = None
     node_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}-"
                                                  f"{uuid.uuid4().hex[:6]}")
@@ -55,7 +58,8 @@ class Backend:
             engineio_logger=False,
         )
         self.sio_app = socketio.ASGIApp(self.sio, socketio_path="socket.io")
-        self.store = Store(settings.db_path)
+        db = settings.db_path
+        self.store = open_store(db if isinstance(db, StoreUrl) else parse_store_url(str(db)))
         self.router = CommandRouter(self.store, self.node_id,
                                     command_ttl=settings.command_ttl,
                                     reply_grace=settings.reply_grace)
@@ -81,27 +85,37 @@ class Backend:
     # -- life cycle -------------------------------------------------------------------
 
     async def startup(self) -> None:
-        self.store.release_node(self.node_id)
+        await self.store.open()
+        await self.store.release_node(self.node_id)
+        watch = asyncio.get_running_loop().create_task(self.store.watch(), name="db-watch")
+        self.background.add(watch)
+        watch.add_done_callback(self.background.discard)
         if self.settings.redis_url:
             self.bus = ClusterBus(self.settings.redis_url, self.router)
             await self.bus.start()
             self.router.bus = self.bus
         log.info("platform backend node %s ready (db %s%s)", self.node_id,
-                 self.settings.db_path, ", redis" if self.bus else "")
+                 self.store.url.redacted(), ", redis" if self.bus else "")
 
     async def shutdown(self) -> None:
+        for task in list(self.background):
+            task.cancel()
         for link in list(self.router.links.values()):
             close = getattr(link, "close", None)
             if close is not None:
                 await close(1001, "platform backend shutting down")
         if self.bus is not None:
             await self.bus.stop()
-        self.store.release_node(self.node_id)
+        with contextlib.suppress(StoreUnavailable):
+            await self.store.release_node(self.node_id)
+        await self.store.close()
 
     def health(self) -> dict[str, Any]:
+        db = self.store.health
         return {
-            "status": "ok",
+            "status": "ok" if db.state == "ok" else "retrying",
             "node_id": self.node_id,
+            "db": db.as_dict(),
             "gateways": len(self.router.links),
             "web_clients": self.web_clients,
             "redis": self.bus is not None,

@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 import socketio  # type: ignore[import-untyped]
 
+from .agent_view import AgentView
 from .auth import AuthError, verify_token
+from .store import StoreUnavailable
 
 if TYPE_CHECKING:
     from .app import Backend
@@ -68,12 +70,29 @@ def register(sio: socketio.AsyncServer, backend: Backend) -> None:
         while not sio.manager.is_connected(sid, NAMESPACE) and loop.time() < deadline:
             spins += 1
             await asyncio.sleep(0 if spins < 100 else 0.002)
-        async with backend.user_lock(user_id):
-            for view in backend.store.load_agents(user_id).values():
-                await sio.emit("mt4_event", view.status_event(), to=sid, namespace=NAMESPACE)
-                snap = view.snapshot_event()
-                if snap is not None:
-                    await sio.emit("mt4_event", snap, to=sid, namespace=NAMESPACE)
+        delay = 0.2
+        while True:
+            async with backend.user_lock(user_id):
+                try:
+                    agents = await backend.store.load_agents(user_id)
+                except StoreUnavailable:
+                    pass
+                else:
+                    await _emit_state(sid, agents)
+                    return
+            if not sio.manager.is_connected(sid, NAMESPACE) or delay > 30:
+                log.warning("web client of user %s got no stored state (database "
+                            "unreachable)", user_id)
+                return
+            await asyncio.sleep(delay)
+            delay *= 2
+
+    async def _emit_state(sid: str, agents: dict[str, AgentView]) -> None:
+        for view in agents.values():
+            await sio.emit("mt4_event", view.status_event(), to=sid, namespace=NAMESPACE)
+            snap = view.snapshot_event()
+            if snap is not None:
+                await sio.emit("mt4_event", snap, to=sid, namespace=NAMESPACE)
 
     sio.on("connect", connect, namespace=NAMESPACE)
     sio.on("disconnect", disconnect, namespace=NAMESPACE)

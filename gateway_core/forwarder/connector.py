@@ -23,11 +23,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from .. import __version__
 from ..clock import Clock, SystemClock
 from ..protocol import Command, Reply
-from ..protocol.notices import AgentStatusNotice
-from ..state import AgentState
-from .backoff import Backoff
-from .command_gate import CommandGate, Verdict
-from .link_protocol import (
+from ..protocol.link import (
     LinkAck,
     LinkCommand,
     LinkProtocolError,
@@ -36,6 +32,10 @@ from .link_protocol import (
     encode_hello,
     parse_backend_frame,
 )
+from ..protocol.notices import AgentStatusNotice
+from ..state import AgentState
+from .backoff import Backoff
+from .command_gate import CommandGate, Verdict
 from .link_status import LinkState, LinkStatus, safe_url
 from .outbox import Outbox, OutItem
 from .reply_journal import ReplyJournal
