@@ -17,7 +17,7 @@ from typing import Any
 
 import socketio  # type: ignore[import-untyped]
 
-from .cluster import ClusterBus
+from .cluster import ClusterBus, FanOut
 from .command_router import CommandRouter
 from .gateway_link import Receive, Scope, Send, serve_gateway
 from .store import StoreUnavailable, open_store
@@ -48,8 +48,7 @@ class Backend:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.node_id = settings.node_id
-        manager = (socketio.AsyncRedisManager(settings.redis_url)
-                   if settings.redis_url else None)
+        manager = FanOut(settings.redis_url) if settings.redis_url else None
         self.sio = socketio.AsyncServer(
             async_mode="asgi",
             client_manager=manager,
@@ -68,7 +67,9 @@ class Backend:
         self.web_clients = 0
         self.background: set[asyncio.Task[None]] = set()
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
-        register(self.sio, self)
+        resync = register(self.sio, self)
+        if manager is not None:
+            manager.on_resubscribed = resync
 
     def user_lock(self, user_id: str) -> asyncio.Lock:
         """Orders a user's state reads+emits against event commits+emits on this node."""

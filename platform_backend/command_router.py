@@ -42,7 +42,7 @@ class LocalLink(Protocol):
 
 class Bus(Protocol):
     async def send_command(self, node_id: str, from_node: str, user_id: str, agent_id: str,
-                           command: dict[str, Any]) -> None: ...
+                           command: dict[str, Any]) -> bool: ...
 
     async def send_reply(self, node_id: str, user_id: str, agent_id: str,
                          reply: dict[str, Any]) -> None: ...
@@ -145,7 +145,8 @@ class CommandRouter:
                                         agent_id, wire)
             if not sent:
                 return refusal(payload, agent_id, "agent_offline",
-                               "the gateway running this terminal just disconnected")
+                               "the gateway running this terminal just disconnected, or its "
+                               "platform node cannot be reached; nothing was sent")
             wait = max(0.0, (expires - now).total_seconds()) + self.reply_grace
             reply = await self._await_reply(fut, wait, user_id, command.request_id,
                                             remote=location.node_id != self.node_id)
@@ -192,8 +193,7 @@ class CommandRouter:
             log.warning("agent %s is on node %s but there is no cluster bus (--redis-url)",
                         agent_id, node_id)
             return False
-        await self.bus.send_command(node_id, self.node_id, user_id, agent_id, wire)
-        return True
+        return await self.bus.send_command(node_id, self.node_id, user_id, agent_id, wire)
 
     async def deliver_local(self, gateway_id: str | None, user_id: str, agent_id: str,
                             wire: dict[str, Any], reply_to: str | None) -> bool:
