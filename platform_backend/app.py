@@ -20,6 +20,7 @@ import socketio  # type: ignore[import-untyped]
 from .cluster import ClusterBus, FanOut
 from .command_router import CommandRouter
 from .gateway_link import Receive, Scope, Send, serve_gateway
+from .loop_lag import LoopLag
 from .store import StoreUnavailable, open_store
 from .store_url import StoreUrl, parse_store_url
 from .web_clients import NAMESPACE, register, room
@@ -66,6 +67,7 @@ class Backend:
         self.bus: ClusterBus | None = None
         self.web_clients = 0
         self.background: set[asyncio.Task[None]] = set()
+        self.loop_lag = LoopLag()
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         resync = register(self.sio, self)
         if manager is not None:
@@ -88,9 +90,10 @@ class Backend:
     async def startup(self) -> None:
         await self.store.open()
         await self.store.release_node(self.node_id)
-        watch = asyncio.get_running_loop().create_task(self.store.watch(), name="db-watch")
-        self.background.add(watch)
-        watch.add_done_callback(self.background.discard)
+        for job, name in ((self.store.watch(), "db-watch"), (self.loop_lag.run(), "loop-lag")):
+            task = asyncio.get_running_loop().create_task(job, name=name)
+            self.background.add(task)
+            task.add_done_callback(self.background.discard)
         if self.settings.redis_url:
             self.bus = ClusterBus(self.settings.redis_url, self.router)
             await self.bus.start()
@@ -117,6 +120,7 @@ class Backend:
             "status": "ok" if db.state == "ok" else "retrying",
             "node_id": self.node_id,
             "db": db.as_dict(),
+            "loop_lag_ms": self.loop_lag.summary_ms(),
             "gateways": len(self.router.links),
             "web_clients": self.web_clients,
             "redis": self.bus is not None,

@@ -47,7 +47,9 @@ def pg_bin() -> Path | None:
 class PgServer:
     """One PostgreSQL cluster in a temporary folder; `stop`/`start` restart it in place."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, durable: bool = False) -> None:
+        """`durable`: fsync on (benchmarks); tests run with fsync off, since only a machine
+        crash (not a server restart) could lose what fsync would have kept."""
         bindir = pg_bin()
         if bindir is None:
             missing("PostgreSQL is not installed (apt-get install -y postgresql): the "
@@ -70,8 +72,10 @@ class PgServer:
             self._run_as = {"user": pw.pw_uid, "group": pw.pw_gid, "extra_groups": []}
         self._pg(["initdb", "-D", str(self.data), "-A", "trust", "-U", PG_USER, "-E", "UTF8",
                   "--no-sync", "--no-instructions"])
-        opts = (f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
-                "-c full_page_writes=off -c max_connections=200 -c shared_buffers=64MB")
+        opts = (f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 "
+                "-c max_connections=200 -c shared_buffers=128MB")
+        if not durable:
+            opts += " -c fsync=off -c full_page_writes=off"
         self._opts = opts
         self.start()
 
@@ -89,6 +93,22 @@ class PgServer:
 
     def stop(self, mode: str = "fast") -> None:
         self._pg(["pg_ctl", "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop"])
+
+    def pids(self) -> list[int]:
+        """The postmaster and every backend process it forked (for CPU accounting)."""
+        try:
+            root = int((self.data / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return []
+        found = [root]
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == root:
+                found.append(int(stat.parent.name))
+        return found
 
     def url(self, db: str = "postgres") -> str:
         return f"postgresql://{PG_USER}@127.0.0.1:{self.port}/{db}"
