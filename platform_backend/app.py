@@ -4,6 +4,7 @@ answered here, everything else (`/socket.io/`) goes to python-socketio's ASGI ap
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -16,10 +17,12 @@ from typing import Any
 
 import socketio  # type: ignore[import-untyped]
 
-from .cluster import ClusterBus
+from .cluster import ClusterBus, FanOut
 from .command_router import CommandRouter
 from .gateway_link import Receive, Scope, Send, serve_gateway
-from .store import Store
+from .loop_lag import LoopLag
+from .store import StoreUnavailable, open_store
+from .store_url import StoreUrl, parse_store_url
 from .web_clients import NAMESPACE, register, room
 
 log = logging.getLogger(__name__)
@@ -28,7 +31,8 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Settings:
     jwt_secret: str
-    db_path: Path | str = "platform-backend.sqlite3"
+    db_path: StoreUrl | Path | str = "platform-backend.sqlite3"
+    """A StoreUrl, or what `--db` takes: a path, sqlite:///PATH or postgresql://..."""
     redis_url: str | None = None
     node_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}-"
                                                  f"{uuid.uuid4().hex[:6]}")
@@ -45,8 +49,7 @@ class Backend:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.node_id = settings.node_id
-        manager = (socketio.AsyncRedisManager(settings.redis_url)
-                   if settings.redis_url else None)
+        manager = FanOut(settings.redis_url) if settings.redis_url else None
         self.sio = socketio.AsyncServer(
             async_mode="asgi",
             client_manager=manager,
@@ -55,7 +58,8 @@ class Backend:
             engineio_logger=False,
         )
         self.sio_app = socketio.ASGIApp(self.sio, socketio_path="socket.io")
-        self.store = Store(settings.db_path)
+        db = settings.db_path
+        self.store = open_store(db if isinstance(db, StoreUrl) else parse_store_url(str(db)))
         self.router = CommandRouter(self.store, self.node_id,
                                     command_ttl=settings.command_ttl,
                                     reply_grace=settings.reply_grace)
@@ -63,8 +67,11 @@ class Backend:
         self.bus: ClusterBus | None = None
         self.web_clients = 0
         self.background: set[asyncio.Task[None]] = set()
+        self.loop_lag = LoopLag()
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
-        register(self.sio, self)
+        resync = register(self.sio, self)
+        if manager is not None:
+            manager.on_resubscribed = resync
 
     def user_lock(self, user_id: str) -> asyncio.Lock:
         """Orders a user's state reads+emits against event commits+emits on this node."""
@@ -81,27 +88,39 @@ class Backend:
     # -- life cycle -------------------------------------------------------------------
 
     async def startup(self) -> None:
-        self.store.release_node(self.node_id)
+        await self.store.open()
+        await self.store.release_node(self.node_id)
+        for job, name in ((self.store.watch(), "db-watch"), (self.loop_lag.run(), "loop-lag")):
+            task = asyncio.get_running_loop().create_task(job, name=name)
+            self.background.add(task)
+            task.add_done_callback(self.background.discard)
         if self.settings.redis_url:
             self.bus = ClusterBus(self.settings.redis_url, self.router)
             await self.bus.start()
             self.router.bus = self.bus
         log.info("platform backend node %s ready (db %s%s)", self.node_id,
-                 self.settings.db_path, ", redis" if self.bus else "")
+                 self.store.url.redacted(), ", redis" if self.bus else "")
 
     async def shutdown(self) -> None:
+        for task in list(self.background):
+            task.cancel()
         for link in list(self.router.links.values()):
             close = getattr(link, "close", None)
             if close is not None:
                 await close(1001, "platform backend shutting down")
         if self.bus is not None:
             await self.bus.stop()
-        self.store.release_node(self.node_id)
+        with contextlib.suppress(StoreUnavailable):
+            await self.store.release_node(self.node_id)
+        await self.store.close()
 
     def health(self) -> dict[str, Any]:
+        db = self.store.health
         return {
-            "status": "ok",
+            "status": "ok" if db.state == "ok" else "retrying",
             "node_id": self.node_id,
+            "db": db.as_dict(),
+            "loop_lag_ms": self.loop_lag.summary_ms(),
             "gateways": len(self.router.links),
             "web_clients": self.web_clients,
             "redis": self.bus is not None,

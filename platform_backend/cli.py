@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from gateway_core.cli_args import port
+from .cli_args import port, store_url
 
 SECRET_ENV = "PLATFORM_JWT_SECRET"  # noqa: S105 - the name of a variable, not a secret
 
@@ -53,9 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
     serve.add_argument("--port", type=port, default=3082, help="port (default 3082; 0: any)")
     _add_secret(serve)
-    serve.add_argument("--db", type=Path, default=Path("platform-backend.sqlite3"),
-                       help="SQLite store (default ./platform-backend.sqlite3); nodes that "
-                       "share --redis-url must share this file")
+    serve.add_argument("--db", type=store_url, default=store_url("platform-backend.sqlite3"),
+                       help="the store: postgresql://USER@HOST:PORT/DB (nodes on several "
+                       "hosts), or sqlite:///PATH or a bare PATH (default "
+                       "./platform-backend.sqlite3; nodes sharing --redis-url must share it)")
     serve.add_argument("--redis-url", default=None,
                        help="redis://HOST:PORT/0: several backend processes serve the same "
                        "users (Socket.IO Redis manager + command routing)")

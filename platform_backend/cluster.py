@@ -2,6 +2,8 @@
 users (`--redis-url`). Socket.IO's own Redis manager carries the `mt4_event` fan-out;
 this bus carries what it cannot: a command to the node holding the user's gateway, and
 the reply back to the node the web client is connected to. Channel `mt4:node:<node_id>`.
+A command that cannot be published (Redis down, or no node listening) is reported as not
+sent; a reply that cannot be published is still found by the asker in the command journal.
 """
 
 from __future__ import annotations
@@ -10,9 +12,11 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import redis.asyncio as aioredis
+import socketio  # type: ignore[import-untyped]
 
 from .command_router import CommandRouter, refusal
 
@@ -41,17 +45,26 @@ class ClusterBus:
         await self._redis.aclose()
 
     async def send_command(self, node_id: str, from_node: str, user_id: str, agent_id: str,
-                           command: dict[str, Any]) -> None:
-        await self._publish(node_id, {"op": "command", "from": from_node, "user": user_id,
-                                      "agent_id": agent_id, "command": command})
+                           command: dict[str, Any]) -> bool:
+        """False: no node listens on `node_id`'s channel, or Redis is unreachable (the
+        command was not sent)."""
+        return await self._publish(node_id, {"op": "command", "from": from_node,
+                                             "user": user_id, "agent_id": agent_id,
+                                             "command": command})
 
     async def send_reply(self, node_id: str, user_id: str, agent_id: str,
                          reply: dict[str, Any]) -> None:
+        # Lost replies are not lost for good: the asker also looks in the command journal.
         await self._publish(node_id, {"op": "reply", "user": user_id, "agent_id": agent_id,
                                       "reply": reply})
 
-    async def _publish(self, node_id: str, message: dict[str, Any]) -> None:
-        await self._redis.publish(PREFIX + node_id, json.dumps(message))
+    async def _publish(self, node_id: str, message: dict[str, Any]) -> bool:
+        try:
+            receivers = await self._redis.publish(PREFIX + node_id, json.dumps(message))
+        except (aioredis.RedisError, OSError) as exc:
+            log.warning("cluster bus: cannot publish to node %s: %s", node_id, exc)
+            return False
+        return bool(receivers)
 
     async def _listen(self) -> None:
         while True:
@@ -86,3 +99,40 @@ class ClusterBus:
         elif op == "reply":
             reply = msg["reply"]
             self.router.resolve((user, agent, str(reply.get("request_id"))), reply)
+
+
+class FanOut(socketio.AsyncRedisManager):  # type: ignore[misc]
+    """python-socketio's Redis manager, with two changes for Redis restarts: the listener
+    comes back within 2 s of Redis (the stock one backs off to 60 s), and it says when it
+    re-subscribed after losing Redis, because events published meanwhile never reached
+    this node's web clients: `on_resubscribed` re-sends them the stored state."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.on_resubscribed: Callable[[], Awaitable[None]] | None = None
+
+    async def _redis_listen_with_retries(self) -> AsyncIterator[Any]:
+        delay = 0.2
+        subscribed = False
+        lost = False
+        while True:
+            try:
+                if not subscribed:
+                    self._redis_connect()
+                    await self.pubsub.subscribe(self.channel)
+                    subscribed = True
+                    delay = 0.2
+                    if lost and self.on_resubscribed is not None:
+                        lost = False
+                        log.warning("fan-out: redis is back; re-sending state to web clients")
+                        await self.on_resubscribed()
+                async for message in self.pubsub.listen():
+                    yield message
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if not lost:
+                    log.warning("fan-out: lost redis (%s); retrying", exc)
+                subscribed, lost = False, True
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)

@@ -5,6 +5,11 @@ as for an agent that does not exist, so nothing leaks), adds an expiry if the cl
 none, and hands the command to the gateway link carrying that agent: on this node
 directly, on another node through the cluster bus. The reply arrives as an outbox event
 on whichever node holds the link and is routed back to the asking node.
+
+The store's command journal keeps each (user, request_id) with its first reply, written
+by the node that received the reply: a repeated request_id is answered from it without
+reaching the terminal again, and an asker whose reply was lost between nodes (Redis
+down) finds it there while it waits.
 """
 
 from __future__ import annotations
@@ -18,9 +23,12 @@ from typing import Any, Protocol
 
 from gateway_core.protocol import ProtocolError, parse_command
 
-from .store import Store
+from .store import Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
+
+JOURNAL_POLL = 1.0
+"""Seconds between journal looks while a command routed to another node is waiting."""
 
 Key = tuple[str, str, str]
 """(user_id, agent_id, request_id)"""
@@ -34,7 +42,7 @@ class LocalLink(Protocol):
 
 class Bus(Protocol):
     async def send_command(self, node_id: str, from_node: str, user_id: str, agent_id: str,
-                           command: dict[str, Any]) -> None: ...
+                           command: dict[str, Any]) -> bool: ...
 
     async def send_reply(self, node_id: str, user_id: str, agent_id: str,
                          reply: dict[str, Any]) -> None: ...
@@ -98,7 +106,11 @@ class CommandRouter:
         if agent_id is None:
             return refusal(payload, None, "invalid_message",
                            "a command needs agent_id: which terminal to send it to")
-        location = self.store.locate(user_id, agent_id)
+        try:
+            location = await self.store.locate(user_id, agent_id)
+        except StoreUnavailable:
+            return refusal(payload, agent_id, "internal_error", "the platform cannot reach "
+                           "its database right now; nothing was sent, try again")
         if location is None:
             return refusal(payload, agent_id, "unknown_agent",
                            f"you have no terminal with agent id {agent_id!r}")
@@ -108,6 +120,22 @@ class CommandRouter:
         now = datetime.now(UTC)
         expires = command.expires_at or now + timedelta(seconds=self.command_ttl)
         wire = command.model_dump(mode="json", exclude_none=True, exclude={"agent_id"})
+        canonical = json.dumps({k: v for k, v in wire.items() if k != "expires_at"},
+                               sort_keys=True)
+        try:
+            earlier = await self.store.journal_command(user_id, command.request_id, agent_id,
+                                                       canonical)
+        except StoreUnavailable:
+            return refusal(payload, agent_id, "internal_error", "the platform cannot reach "
+                           "its database right now; nothing was sent, try again")
+        if earlier is not None and (earlier.command != canonical or earlier.agent_id != agent_id):
+            return refusal(payload, agent_id, "duplicate_request",
+                           "this request_id was already used for a different command")
+        if earlier is not None and earlier.reply is not None:
+            answer: dict[str, Any] = json.loads(earlier.reply)
+            return answer
+        # An earlier one still in flight is sent again: the gateway answers a repeated
+        # request_id with the first outcome, never running it twice.
         wire["expires_at"] = expires.isoformat()
         key = (user_id, agent_id, command.request_id)
         fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
@@ -117,14 +145,16 @@ class CommandRouter:
                                         agent_id, wire)
             if not sent:
                 return refusal(payload, agent_id, "agent_offline",
-                               "the gateway running this terminal just disconnected")
+                               "the gateway running this terminal just disconnected, or its "
+                               "platform node cannot be reached; nothing was sent")
             wait = max(0.0, (expires - now).total_seconds()) + self.reply_grace
-            try:
-                return await asyncio.wait_for(asyncio.shield(fut), wait)
-            except TimeoutError:
-                return refusal(payload, agent_id, "timeout",
-                               f"no reply from the gateway within {wait:.0f} s; send the same "
-                               "request_id again to learn the outcome")
+            reply = await self._await_reply(fut, wait, user_id, command.request_id,
+                                            remote=location.node_id != self.node_id)
+            if reply is not None:
+                return reply
+            return refusal(payload, agent_id, "timeout",
+                           f"no reply from the gateway within {wait:.0f} s; it may have run: "
+                           "send the same request_id again to learn the outcome")
         finally:
             waiters = self._waiting.get(key)
             if waiters is not None:
@@ -132,6 +162,28 @@ class CommandRouter:
                     waiters.remove(fut)
                 if not waiters:
                     del self._waiting[key]
+
+    async def _await_reply(self, fut: asyncio.Future[dict[str, Any]], wait: float,
+                           user_id: str, request_id: str, *, remote: bool
+                           ) -> dict[str, Any] | None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        while True:
+            left = deadline - loop.time()
+            done, _ = await asyncio.wait({fut}, timeout=max(0.0, min(left, JOURNAL_POLL)
+                                                            if remote else left))
+            if done:
+                return fut.result()
+            if remote or left <= 0:
+                try:
+                    entry = await self.store.journal_entry(user_id, request_id)
+                except StoreUnavailable:
+                    entry = None
+                if entry is not None and entry.reply is not None:
+                    found: dict[str, Any] = json.loads(entry.reply)
+                    return found
+            if left <= 0:
+                return None
 
     async def _dispatch(self, gateway_id: str, node_id: str, user_id: str, agent_id: str,
                         wire: dict[str, Any]) -> bool:
@@ -141,15 +193,17 @@ class CommandRouter:
             log.warning("agent %s is on node %s but there is no cluster bus (--redis-url)",
                         agent_id, node_id)
             return False
-        await self.bus.send_command(node_id, self.node_id, user_id, agent_id, wire)
-        return True
+        return await self.bus.send_command(node_id, self.node_id, user_id, agent_id, wire)
 
     async def deliver_local(self, gateway_id: str | None, user_id: str, agent_id: str,
                             wire: dict[str, Any], reply_to: str | None) -> bool:
         """Send on a link of this node. `reply_to`: the node that asked, if not this one."""
         link = self.links.get(gateway_id) if gateway_id else None
         if link is None:
-            loc = self.store.locate(user_id, agent_id)
+            try:
+                loc = await self.store.locate(user_id, agent_id)
+            except StoreUnavailable:
+                loc = None
             link = self.links.get(loc.gateway_id) if loc else None
         if link is None or link.user_id != user_id:
             return False
@@ -161,6 +215,11 @@ class CommandRouter:
     async def on_reply(self, user_id: str, agent_id: str, reply: dict[str, Any]) -> None:
         """A reply (or an error about a command) arrived from a gateway on this node."""
         key = (user_id, agent_id, str(reply.get("request_id")))
+        if isinstance(reply.get("request_id"), str):
+            try:
+                await self.store.journal_reply(user_id, reply["request_id"], json.dumps(reply))
+            except StoreUnavailable:
+                log.warning("reply to %s not journalled (database unreachable)", key[2])
         if self.resolve(key, reply):
             return
         node = self._remote.pop(key, None)

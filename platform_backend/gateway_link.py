@@ -6,12 +6,20 @@ our `welcome` with the highest seq stored for it, and a stream of event/batch fr
 are validated, deduplicated by (gateway, seq), folded into each agent's state, stored,
 acknowledged, and emitted to the user's room. Close codes: 4003 this gateway id belongs
 to another user (the gateway stops retrying), 4000 replaced by a newer connection of the
-same gateway, 4400 protocol error.
+same gateway (on this node, or found at commit time when another node claimed it), 4400
+protocol error, 1013 the database is unreachable (the gateway retries later and resends
+everything unacknowledged).
+
+A frame's effects are folded into copies of the agents' views, committed, and only then
+acked, emitted and made the link's state: a commit that fails changes nothing here. While
+the database is unreachable the commit is retried (capped backoff) and nothing is acked;
+the link stops reading meanwhile, so the gateway's own outbox holds the backlog.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -19,7 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from gateway_core.forwarder.link_protocol import (
+from gateway_core.protocol import AGENT_MESSAGE, NOTICE
+from gateway_core.protocol.link import (
     LINK_VERSION,
     LinkBatch,
     LinkEvent,
@@ -29,11 +38,10 @@ from gateway_core.forwarder.link_protocol import (
     encode_ack,
     parse_gateway_frame,
 )
-from gateway_core.protocol import AGENT_MESSAGE, NOTICE
 
 from .agent_view import AgentView
 from .auth import AuthError, bearer, verify_token
-from .store import GatewayOwnedElsewhere
+from .store import GatewayOwnedElsewhere, LinkSuperseded, StoreUnavailable
 
 if TYPE_CHECKING:
     from .app import Backend
@@ -45,6 +53,8 @@ Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 HELLO_TIMEOUT = 10.0
+COMMIT_RETRY_FOR = 60.0
+"""How long one frame's commit is retried before the link is closed (1013) instead."""
 REPLY_TYPES = frozenset({"trade_executed", "command_result", "error"})
 
 
@@ -74,14 +84,15 @@ async def deny(scope: Scope, send: Send, status: int, reason: str) -> None:
 
 class GatewayLink:
     def __init__(self, backend: Backend, user_id: str, gateway_id: str, send: Send,
-                 acked: int) -> None:
+                 acked: int, epoch: int, agents: dict[str, AgentView]) -> None:
         self.backend = backend
         self.user_id = user_id
         self.gateway_id = gateway_id
         self._send_raw = send
         self._send_lock = asyncio.Lock()
         self.acked = acked
-        self.agents = backend.store.load_agents(user_id, gateway_id)
+        self.epoch = epoch
+        self.agents = agents
         self.duplicates = 0
         self.gaps = 0
         self.rejected = 0
@@ -102,21 +113,23 @@ class GatewayLink:
         frame = {"type": "command", "agent_id": agent_id, "command": command}
         await self.send_text(json.dumps(frame, separators=(",", ":")))
 
-    async def ingest(self, events: list[LinkEvent]) -> None:
+    async def ingest(self, events: list[LinkEvent]) -> bool:
+        """Validate, fold, commit, ack, emit. False: the link must end (it was closed)."""
         backend = self.backend
+        acked = self.acked
         changed: dict[str, AgentView] = {}
         log_rows: list[tuple[int, str, str]] = []
         to_emit: list[dict[str, Any]] = []
         replies: list[tuple[str, dict[str, Any]]] = []
         for ev in events:
-            if ev.seq <= self.acked:
+            if ev.seq <= acked:
                 self.duplicates += 1
                 continue
-            if ev.seq != self.acked + 1:
+            if ev.seq != acked + 1:
                 self.gaps += 1
                 log.warning("gateway %s: seq jumped from %d to %d", self.gateway_id,
-                            self.acked, ev.seq)
-            self.acked = ev.seq
+                            acked, ev.seq)
+            acked = ev.seq
             event = ev.event
             event["agent_id"] = ev.agent_id
             try:
@@ -131,31 +144,70 @@ class GatewayLink:
             if kind in REPLY_TYPES:
                 replies.append((ev.agent_id, event))
                 continue
-            view = self.agents.get(ev.agent_id)
+            view = changed.get(ev.agent_id)
             if view is None:
-                view = self.agents[ev.agent_id] = AgentView(ev.agent_id)
+                old = self.agents.get(ev.agent_id)
+                view = (AgentView(ev.agent_id) if old is None
+                        else AgentView.from_json(ev.agent_id, old.to_json()))
             if view.apply(event):
                 changed[ev.agent_id] = view
             to_emit.append(event)
-        async with backend.user_lock(self.user_id):
-            if log_rows:
-                backend.store.commit_batch(self.gateway_id, self.user_id, self.acked,
-                                           changed.values(), log_rows)
+        if not log_rows:
             await self.send_text(encode_ack(self.acked))
+            return True
+        async with backend.user_lock(self.user_id):
+            if not await self._commit(acked, changed, log_rows):
+                return False
+            self.acked = acked
+            self.agents.update(changed)
+            await self.send_text(encode_ack(acked))
             for event in to_emit:
                 await backend.emit_event(self.user_id, event)
         for agent_id, reply in replies:
             await backend.router.on_reply(self.user_id, agent_id, reply)
+        return True
+
+    async def _commit(self, acked: int, changed: dict[str, AgentView],
+                      log_rows: list[tuple[int, str, str]]) -> bool:
+        store = self.backend.store
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + COMMIT_RETRY_FOR
+        delay = 0.05
+        while not self.closed:
+            try:
+                await store.commit_batch(self.gateway_id, self.epoch, self.user_id, acked,
+                                         changed.values(), log_rows)
+                return True
+            except LinkSuperseded:
+                log.info("gateway %s: a newer link (elsewhere) holds it; closing this one",
+                         self.gateway_id)
+                await self.close(4000, "replaced by a newer connection of this gateway")
+                return False
+            except StoreUnavailable:
+                if loop.time() > give_up:
+                    await self.close(1013, "platform database unavailable; try again later")
+                    return False
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+        return False
 
     async def gateway_gone(self) -> None:
-        """The link ended: its agents cannot be reached until it comes back."""
+        """The link ended: its agents cannot be reached until it comes back (unless a newer
+        link already holds the gateway, here or on another node)."""
         backend = self.backend
         async with backend.user_lock(self.user_id):
             gone = [v for v in self.agents.values() if v.status != "disconnected"]
             for view in gone:
                 view.status = "disconnected"
             if gone:
-                backend.store.save_agents(self.user_id, self.gateway_id, gone)
+                try:
+                    await backend.store.save_agents(self.user_id, self.gateway_id, self.epoch,
+                                                    gone)
+                except LinkSuperseded:
+                    return
+                except StoreUnavailable:
+                    log.warning("gateway %s: could not mark its agents disconnected (database "
+                                "unreachable)", self.gateway_id)
             for view in gone:
                 await backend.emit_event(
                     self.user_id, view.status_event("the gateway is not connected to the "
@@ -191,14 +243,21 @@ async def serve_gateway(backend: Backend, scope: Scope, receive: Receive, send: 
         return
     gid = hello.gateway_id
     try:
-        acked = backend.store.claim_gateway(gid, ident.user_id, backend.node_id)
+        claim = await backend.store.claim_gateway(gid, ident.user_id, backend.node_id)
+        agents = await backend.store.load_agents(ident.user_id, gid)
     except GatewayOwnedElsewhere:
         log.warning("gateway %s refused: it belongs to another user (token user %s)",
                     gid, ident.user_id)
         await send({"type": "websocket.close", "code": 4003,
                     "reason": "this gateway is registered to another user"})
         return
-    link = GatewayLink(backend, ident.user_id, gid, send, acked)
+    except StoreUnavailable:
+        log.warning("gateway %s: database unreachable; asked it to retry later", gid)
+        await send({"type": "websocket.close", "code": 1013,
+                    "reason": "platform database unavailable; try again later"})
+        return
+    acked = claim.acked_seq
+    link = GatewayLink(backend, ident.user_id, gid, send, acked, claim.epoch, agents)
     old = backend.router.links.get(gid)
     backend.router.links[gid] = link
     if old is not None and isinstance(old, GatewayLink):
@@ -213,7 +272,8 @@ async def serve_gateway(backend: Backend, scope: Scope, receive: Receive, send: 
     finally:
         if backend.router.links.get(gid) is link:
             del backend.router.links[gid]
-            backend.store.release_gateway(gid, backend.node_id)
+            with contextlib.suppress(StoreUnavailable):
+                await backend.store.release_gateway(gid, link.epoch)
             await link.gateway_gone()
         log.info("gateway %s disconnected (%d duplicates skipped, %d gaps, %d rejected)",
                  gid, link.duplicates, link.gaps, link.rejected)
@@ -232,9 +292,11 @@ async def _receive_loop(link: GatewayLink, receive: Receive) -> None:
             await link.close(4400, str(exc)[:120])
             return
         if isinstance(frame, LinkEvent):
-            await link.ingest([frame])
+            if not await link.ingest([frame]):
+                return
         elif isinstance(frame, LinkBatch):
-            await link.ingest(frame.events)
+            if not await link.ingest(frame.events):
+                return
         else:
             await link.close(4400, "hello may only be sent once")
             return

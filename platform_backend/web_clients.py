@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 import socketio  # type: ignore[import-untyped]
 
+from .agent_view import AgentView
 from .auth import AuthError, verify_token
+from .store import StoreUnavailable
 
 if TYPE_CHECKING:
     from .app import Backend
@@ -33,7 +36,12 @@ def room(user_id: str) -> str:
     return f"user_{user_id}"
 
 
-def register(sio: socketio.AsyncServer, backend: Backend) -> None:
+def register(sio: socketio.AsyncServer, backend: Backend) -> Callable[[], Awaitable[None]]:
+    """Installs the handlers; returns `resync`, which re-sends every web client of this
+    node its user's stored state (after a fan-out outage)."""
+    clients: dict[str, str] = {}
+    """sid -> user id of the web clients connected to this node."""
+
     async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         token = auth.get("token") if isinstance(auth, dict) else None
         try:
@@ -46,12 +54,21 @@ def register(sio: socketio.AsyncServer, backend: Backend) -> None:
         await sio.save_session(sid, {"user_id": ident.user_id}, namespace=NAMESPACE)
         await sio.enter_room(sid, room(ident.user_id), namespace=NAMESPACE)
         backend.web_clients += 1
-        task = asyncio.get_running_loop().create_task(_send_current_state(sid, ident.user_id))
+        clients[sid] = ident.user_id
+        _spawn(_send_current_state(sid, ident.user_id))
+
+    def _spawn(coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
         backend.background.add(task)
         task.add_done_callback(backend.background.discard)
 
     async def disconnect(sid: str, reason: Any = None) -> None:
         backend.web_clients = max(0, backend.web_clients - 1)
+        clients.pop(sid, None)
+
+    async def resync() -> None:
+        for sid, user_id in list(clients.items()):
+            _spawn(_send_current_state(sid, user_id))
 
     async def mt4_command(sid: str, data: Any = None) -> dict[str, Any]:
         session = await sio.get_session(sid, namespace=NAMESPACE)
@@ -68,13 +85,31 @@ def register(sio: socketio.AsyncServer, backend: Backend) -> None:
         while not sio.manager.is_connected(sid, NAMESPACE) and loop.time() < deadline:
             spins += 1
             await asyncio.sleep(0 if spins < 100 else 0.002)
-        async with backend.user_lock(user_id):
-            for view in backend.store.load_agents(user_id).values():
-                await sio.emit("mt4_event", view.status_event(), to=sid, namespace=NAMESPACE)
-                snap = view.snapshot_event()
-                if snap is not None:
-                    await sio.emit("mt4_event", snap, to=sid, namespace=NAMESPACE)
+        delay = 0.2
+        while True:
+            async with backend.user_lock(user_id):
+                try:
+                    agents = await backend.store.load_agents(user_id)
+                except StoreUnavailable:
+                    pass
+                else:
+                    await _emit_state(sid, agents)
+                    return
+            if not sio.manager.is_connected(sid, NAMESPACE) or delay > 30:
+                log.warning("web client of user %s got no stored state (database "
+                            "unreachable)", user_id)
+                return
+            await asyncio.sleep(delay)
+            delay *= 2
+
+    async def _emit_state(sid: str, agents: dict[str, AgentView]) -> None:
+        for view in agents.values():
+            await sio.emit("mt4_event", view.status_event(), to=sid, namespace=NAMESPACE)
+            snap = view.snapshot_event()
+            if snap is not None:
+                await sio.emit("mt4_event", snap, to=sid, namespace=NAMESPACE)
 
     sio.on("connect", connect, namespace=NAMESPACE)
     sio.on("disconnect", disconnect, namespace=NAMESPACE)
     sio.on("mt4_command", mt4_command, namespace=NAMESPACE)
+    return resync

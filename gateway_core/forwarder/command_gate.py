@@ -16,7 +16,7 @@ from typing import Literal
 from ..clock import Clock
 from ..commands.reply_factory import failure_reply
 from ..protocol import Command, ErrorCode, ProtocolError, parse_command
-from .link_protocol import LinkCommand
+from ..protocol.link import LinkCommand
 from .reply_journal import ReplyJournal
 from .risk_guard import RiskGuard
 

@@ -29,7 +29,7 @@ from ..state import AgentState
 from .backoff import Backoff
 from .command_gate import CommandGate, Verdict
 from .desk_confirmation import DeskConfirmation, TradeToConfirm
-from .link_protocol import (
+from ..protocol.link import (
     LinkAck,
     LinkCommand,
     LinkProtocolError,
@@ -38,6 +38,10 @@ from .link_protocol import (
     encode_hello,
     parse_backend_frame,
 )
+from ..protocol.notices import AgentStatusNotice
+from ..state import AgentState
+from .backoff import Backoff
+from .command_gate import CommandGate, Verdict
 from .link_status import LinkState, LinkStatus, safe_url
 from .outbox import Outbox, OutItem
 from .reply_journal import ReplyJournal

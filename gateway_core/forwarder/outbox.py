@@ -26,7 +26,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
-from .link_protocol import encode_event
+from ..protocol.link import encode_event
 from .sqlite_store import gateway_id, get_meta, set_meta
 
 log = logging.getLogger(__name__)

@@ -24,6 +24,7 @@ import socketio
 from websockets.asyncio.client import connect
 
 from platform_backend.agent_view import AgentView
+from platform_backend.store import open_store
 
 VENV_BIN = Path(sys.executable).parent
 SECRET = "e2e-secret-0123456789-abcdefghijklmnop"
@@ -123,7 +124,7 @@ class Proc:
 
 class Backend(Proc):
     def __init__(self, tmp: Path, name: str = "backend", *, port: int | None = None,
-                 db: Path | None = None, redis_url: str | None = None,
+                 db: Path | str | None = None, redis_url: str | None = None,
                  secret: str = SECRET) -> None:
         self.port = port or free_port()
         self.db = db or tmp / f"{name}.sqlite3"
@@ -286,3 +287,20 @@ def redis_server_path() -> str:
             "(Debian: apt-get install -y redis-server)"
         )
     return path
+
+
+async def audit(db: Path | str, gateway_id: str, last_seq: int) -> list[int]:
+    """Sequence audit through the store itself (either kind): every seq from 1 up is
+    stored exactly once, with no gap, at least up to `last_seq` (the gateway's highest
+    when asked; live terminals may have added more since), and the stored highest seq
+    covers it."""
+    store = open_store(str(db))
+    await store.open()
+    try:
+        acked = await store.acked_seq(gateway_id)
+        seqs = await store.logged_seqs(gateway_id)
+    finally:
+        await store.close()
+    assert seqs == list(range(1, len(seqs) + 1)), "gap or duplicate in the stored sequence"
+    assert acked >= last_seq and len(seqs) >= acked, (acked, len(seqs), last_seq)
+    return seqs

@@ -26,8 +26,9 @@ def _trade(rid: str, agent: str = "demo-1", lots: float = 0.1, symbol: str = "EU
             "data": {"symbol": symbol, "type": "buy", "lots": lots}, **extra}
 
 
-async def test_web_client_sees_its_terminals_and_trades_on_them(tmp_path: Path) -> None:
-    backend = Backend(tmp_path)
+async def test_web_client_sees_its_terminals_and_trades_on_them(tmp_path: Path,
+                                                                db_url: str) -> None:
+    backend = Backend(tmp_path, db=db_url)
     await backend.start_ready()
     token_file = tmp_path / "platform-token"
     token_file.write_text(issue_token("42"))

@@ -38,8 +38,9 @@ async def redis_url(tmp_path: Path) -> AsyncIterator[str]:
         redis.terminate()
 
 
-async def test_two_nodes_share_users_through_redis(tmp_path: Path, redis_url: str) -> None:
-    db = tmp_path / "shared.sqlite3"
+async def test_two_nodes_share_users_through_redis(tmp_path: Path, redis_url: str,
+                                                  db_url: str) -> None:
+    db = db_url
     node_a = Backend(tmp_path, "node-a", db=db, redis_url=redis_url)
     node_b = Backend(tmp_path, "node-b", db=db, redis_url=redis_url)
     await node_a.start_ready()

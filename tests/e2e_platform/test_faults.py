@@ -23,6 +23,7 @@ from .harness import (
     Backend,
     GatewayProc,
     WebClient,
+    audit,
     issue_token,
     stable_view,
     truth_view,
@@ -88,19 +89,10 @@ async def assert_web_equals_terminals(gateway: GatewayProc, web: WebClient) -> N
             raise AssertionError(f"{agent}: trades kept racing the comparison")
 
 
-def audit(db: Path, gateway_id: str, last_seq: int) -> list[int]:
-    with sqlite3.connect(db) as conn:
-        seqs = [r[0] for r in conn.execute(
-            "SELECT seq FROM event_log WHERE gateway_id = ? ORDER BY seq", (gateway_id,))]
-        acked = conn.execute("SELECT acked_seq FROM gateways WHERE gateway_id = ?",
-                             (gateway_id,)).fetchone()[0]
-    assert seqs == list(range(1, last_seq + 1)), "gap or duplicate in the stored sequence"
-    assert acked == last_seq
-    return seqs
 
 
-async def test_backend_outage_and_gateway_sigkill(tmp_path: Path) -> None:
-    backend = Backend(tmp_path)
+async def test_backend_outage_and_gateway_sigkill(tmp_path: Path, db_url: str) -> None:
+    backend = Backend(tmp_path, db=db_url)
     await backend.start_ready()
     token_file = tmp_path / "platform-token"
     token_file.write_text(issue_token("42"))
@@ -155,7 +147,7 @@ async def test_backend_outage_and_gateway_sigkill(tmp_path: Path) -> None:
         # -- sequence audit: every seq stored exactly once, none missing ---------------
         await wait_for_async(lambda: caught_up(gateway), 30, "the outbox to drain")
         last_seq = (await gateway.health())["backend"]["last_seq"]
-        seqs = audit(backend.db, gateway_id, last_seq)
+        seqs = await audit(backend.db, gateway_id, last_seq)
         assert len(seqs) > 50
     finally:
         await web.close()
@@ -174,8 +166,9 @@ async def _trade_events_in_outbox(gateway: GatewayProc) -> int:
     return sum(1 for f in frames if f["event"]["type"] in TRADE_EVENTS)
 
 
-async def test_full_outbox_warns_drops_ticks_and_still_converges(tmp_path: Path) -> None:
-    backend = Backend(tmp_path)
+async def test_full_outbox_warns_drops_ticks_and_still_converges(tmp_path: Path,
+                                                                 db_url: str) -> None:
+    backend = Backend(tmp_path, db=db_url)
     await backend.start_ready()
     token_file = tmp_path / "platform-token"
     token_file.write_text(issue_token("42"))
@@ -201,7 +194,7 @@ async def test_full_outbox_warns_drops_ticks_and_still_converges(tmp_path: Path)
         await assert_web_equals_terminals(gateway, web)
         link = (await gateway.health())["backend"]
         assert not link["outbox_full"]
-        audit(backend.db, link["gateway_id"], link["last_seq"])  # dropped items had no seq
+        await audit(backend.db, link["gateway_id"], link["last_seq"])  # dropped items had no seq
     finally:
         await web.close()
         gateway.terminate()

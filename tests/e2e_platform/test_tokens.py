@@ -37,8 +37,8 @@ def bad_tokens() -> dict[str, str | None]:
     }
 
 
-async def test_bad_tokens_refused_at_both_doors(tmp_path: Path) -> None:
-    backend = Backend(tmp_path)
+async def test_bad_tokens_refused_at_both_doors(tmp_path: Path, db_url: str) -> None:
+    backend = Backend(tmp_path, db=db_url)
     await backend.start_ready()
     try:
         for name, token in bad_tokens().items():
@@ -62,8 +62,9 @@ async def _link(gateway: GatewayProc) -> dict[str, object]:
     return dict((await gateway.health()).get("backend") or {})
 
 
-async def test_gateway_stops_retrying_with_a_refused_token(tmp_path: Path) -> None:
-    backend = Backend(tmp_path)
+async def test_gateway_stops_retrying_with_a_refused_token(tmp_path: Path,
+                                                          db_url: str) -> None:
+    backend = Backend(tmp_path, db=db_url)
     await backend.start_ready()
     gateways: list[GatewayProc] = []
     try:

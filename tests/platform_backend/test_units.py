@@ -1,14 +1,13 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import jwt
 import pytest
 
 from platform_backend.agent_view import AgentView
 from platform_backend.auth import AuthError, bearer, issue_token, verify_token
-from platform_backend.store import GatewayOwnedElsewhere, Store
+from platform_backend.store_url import parse_store_url
 
 SECRET = "s" * 40
 
@@ -56,21 +55,11 @@ def test_agent_view_folds_events_and_round_trips() -> None:
     assert snap is not None and snap["type"] == "snapshot" and snap["agent_id"] == "a"
 
 
-def test_store_dedup_state_and_ownership(tmp_path: Path) -> None:
-    store = Store(tmp_path / "b.sqlite3")
-    assert store.claim_gateway("gw-000000001", "42", "n1") == 0
-    with pytest.raises(GatewayOwnedElsewhere):
-        store.claim_gateway("gw-000000001", "7", "n1")
-    v = AgentView("demo-1", status="connected", account={"balance": 5})
-    store.commit_batch("gw-000000001", "42", 3, [v], [(1, "demo-1", "x"), (2, "demo-1", "x"),
-                                                      (3, "demo-1", "x")])
-    store.commit_batch("gw-000000001", "42", 2, [], [(2, "demo-1", "x")])  # old: ignored
-    assert store.acked_seq("gw-000000001") == 3
-    assert store.logged_seqs("gw-000000001") == [1, 2, 3]
-    assert set(store.load_agents("42")) == {"demo-1"} and store.load_agents("7") == {}
-    loc = store.locate("42", "demo-1")
-    assert loc is not None and loc.online and loc.node_id == "n1"
-    assert store.locate("7", "demo-1") is None
-    store.release_node("n1")
-    loc = store.locate("42", "demo-1")
-    assert loc is not None and not loc.online
+def test_store_urls() -> None:
+    assert parse_store_url("x/platform.sqlite3").kind == "sqlite"
+    assert parse_store_url("sqlite:////abs/p.db").target == "/abs/p.db"
+    pg = parse_store_url("postgresql://u:secret@db.example:5433/platform")
+    assert pg.kind == "postgresql" and "secret" not in pg.redacted()
+    for bad in ("", "mysql://h/db", "postgresql://h", "sqlite://nopath"):
+        with pytest.raises(ValueError):  # noqa: PT011 - each message is its own
+            parse_store_url(bad)

@@ -27,7 +27,7 @@ from typing import Annotated, Any, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
-from ..protocol.common import AgentId
+from .common import AgentId
 
 LINK_VERSION = 1
 """Bumped on any change to this module that an older peer could misread."""

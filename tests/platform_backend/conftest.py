@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.db_servers import PgServer, pg_session
+
+
+@pytest.fixture(scope="session")
+def pg() -> Iterator[PgServer]:
+    yield from pg_session()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The same test on both stores: a fresh SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'platform.sqlite3'}"
+    pg: PgServer = request.getfixturevalue("pg")
+    return pg.create_database()
