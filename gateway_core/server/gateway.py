@@ -107,6 +107,7 @@ class Gateway:
             self.config.port,
             process_request=self._process_request,
             max_size=self.config.max_frame_bytes,
+            open_timeout=self.config.open_timeout,
             compression=None,
             server_header=None,
             logger=logging.getLogger("gateway_core.server.websockets"),
