@@ -12,6 +12,7 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 from gateway_core.paths import log_dir
+from gateway_core.server.log_filters import quiet_handshake_noise
 
 LOG_FILE = "mt4-companion.log"
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
@@ -64,5 +65,6 @@ def setup_logging(folder: Path | None = None, level: int = logging.INFO) -> Path
     root.addHandler(handler)
     root.setLevel(level)
     # websockets logs each refused handshake with a traceback; the gateway logs one line.
-    logging.getLogger("gateway_core.server.websockets").setLevel(logging.CRITICAL)
+    # Handler crashes stay visible.
+    quiet_handshake_noise()
     return path

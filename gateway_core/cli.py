@@ -183,9 +183,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
             stream=sys.stderr,
         )
-        # websockets logs every failed handshake at ERROR with a traceback; ours are
-        # refusals we already log in one line.
-        logging.getLogger("gateway_core.server.websockets").setLevel(logging.CRITICAL)
+        from .server.log_filters import quiet_handshake_noise
+
+        quiet_handshake_noise()
         try:
             return asyncio.run(_serve(args))
         except TokenError as exc:

@@ -97,7 +97,11 @@ class CommandRouter:
         if not isinstance(payload, dict):
             return refusal({}, None, "invalid_message", "mt4_command takes a JSON object")
         try:
-            command = parse_command(json.dumps(payload))
+            raw = json.dumps(payload)
+        except (ValueError, TypeError, RecursionError):
+            return refusal({}, None, "invalid_message", "mt4_command: unreadable JSON")
+        try:
+            command = parse_command(raw)
         except ProtocolError as exc:
             return exc.to_message(payload.get("agent_id") if isinstance(
                 payload.get("agent_id"), str) else None).model_dump(mode="json",

@@ -72,7 +72,13 @@ def register(sio: socketio.AsyncServer, backend: Backend) -> Callable[[], Awaita
 
     async def mt4_command(sid: str, data: Any = None) -> dict[str, Any]:
         session = await sio.get_session(sid, namespace=NAMESPACE)
-        reply = await backend.router.submit(session["user_id"], data)
+        try:
+            reply = await backend.router.submit(session["user_id"], data)
+        except Exception:
+            # A defect: the client still gets its one acknowledgement.
+            log.exception("mt4_command handler crashed")
+            reply = {"type": "error", "code": "internal_error",
+                     "message": "the platform could not handle this command"}
         await sio.emit("mt4_reply", reply, to=sid, namespace=NAMESPACE)
         return reply
 

@@ -5,6 +5,8 @@ TypeAdapters are built once at import: building one costs far more than using it
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 from typing import Annotated, Literal, TypeAlias
 
@@ -88,6 +90,38 @@ REPLY: TypeAdapter[Reply] = TypeAdapter(Reply)
 NOTICE: TypeAdapter[GatewayNotice] = TypeAdapter(GatewayNotice)
 
 REJECTED_PREVIEW = 200
+MESSAGE_MAX = 1000
+"""ErrorMessage.message's limit: longer text (an echoed 1,000-character type name) is cut."""
+
+# The same patterns as RequestId / AgentId in common.py: an echoed id that breaks them is
+# dropped, because an error reply must never fail to build.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
+_AGENT_ID = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
+
+
+def _clip(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1] + "\u2026"
+
+
+def _printable(text: str) -> str:
+    """Lone surrogates cannot be encoded as UTF-8 JSON: replace them."""
+    return text.encode("utf-8", errors="replace").decode("utf-8")
+
+
+def echoable_request_id(value: object) -> str | None:
+    """`value` if it can stand in a reply's request_id, else None."""
+    if isinstance(value, str) and _REQUEST_ID.fullmatch(value):
+        return value
+    return None
+
+
+def echoable_agent_id(value: object) -> str | None:
+    """`value` if it can stand in a reply's agent_id, else None."""
+    if isinstance(value, str) and _AGENT_ID.fullmatch(value):
+        return value
+    return None
 
 
 class ProtocolError(Exception):
@@ -104,18 +138,20 @@ class ProtocolError(Exception):
         self.code: ErrorCode = code
         self.message = message
         if isinstance(rejected, bytes):
-            rejected = rejected.decode("utf-8", errors="replace")
-        self.rejected = rejected[:REJECTED_PREVIEW]
-        self.request_id = request_id
+            rejected = rejected[: REJECTED_PREVIEW * 4].decode("utf-8", errors="replace")
+        self.rejected = _printable(rejected[:REJECTED_PREVIEW])
+        self.request_id = echoable_request_id(request_id)
 
     def to_message(self, agent_id: str | None = None) -> ErrorMessage:
+        """Total: whatever the rejected input held, this builds (text is cut, ids that
+        break their pattern are left out)."""
         return ErrorMessage(
             type="error",
             code=self.code,
-            message=self.message,
+            message=_clip(_printable(self.message), MESSAGE_MAX),
             rejected=self.rejected,
             request_id=self.request_id,
-            agent_id=agent_id,
+            agent_id=echoable_agent_id(agent_id),
         )
 
 
@@ -137,26 +173,24 @@ def _classify(exc: ValidationError, what: Literal["type", "command"]) -> _Classi
         return _Classified("invalid_message", f"the message has no '{what}' field")
     if kind == "union_tag_invalid":
         ctx = first.get("ctx") or {}
-        tag = ctx.get("tag", "?")
+        tag = _clip(str(ctx.get("tag", "?")), 80)
         return _Classified("unknown_type", f"unknown {what} {tag!r}")
     details = "; ".join(
-        f"{'.'.join(str(p) for p in e['loc'][1:]) or '(message)'}: {e['msg']}" for e in errors[:5]
+        f"{_clip('.'.join(str(p) for p in e['loc'][1:]), 120) or '(message)'}: "
+        f"{_clip(e['msg'], 160)}"
+        for e in errors[:5]
     )
     return _Classified("invalid_message", f"schema violation: {details}")
 
 
 def _request_id_of(raw: str | bytes) -> str | None:
     """Best effort: echo the request id of a rejected command so the sender can match it."""
-    import json
-
     try:
         obj = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if isinstance(obj, dict):
-        rid = obj.get("request_id")
-        if isinstance(rid, str) and 0 < len(rid) <= 64:
-            return rid
+        return echoable_request_id(obj.get("request_id"))
     return None
 
 
@@ -167,6 +201,9 @@ def parse_agent_message(raw: str | bytes) -> AgentMessage:
     except ValidationError as exc:
         c = _classify(exc, "type")
         raise ProtocolError(c.code, c.message, raw) from None
+    except (RecursionError, MemoryError, ValueError) as exc:
+        raise ProtocolError("invalid_message", f"unreadable frame: {type(exc).__name__}",
+                            raw) from None
 
 
 def parse_command(raw: str | bytes) -> Command:
@@ -176,3 +213,6 @@ def parse_command(raw: str | bytes) -> Command:
     except ValidationError as exc:
         c = _classify(exc, "command")
         raise ProtocolError(c.code, c.message, raw, _request_id_of(raw)) from None
+    except (RecursionError, MemoryError, ValueError) as exc:
+        raise ProtocolError("invalid_message", f"unreadable frame: {type(exc).__name__}",
+                            raw) from None

@@ -9,6 +9,12 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 PROTOCOL_VERSION = 1
 """Bumped on any change an older peer could misread. EAs announce theirs in `hello`."""
 
+MAX_POSITIONS = 20_000
+"""Open positions one terminal may report. MT4 accounts with tens of thousands of orders
+exist; past this an event that would add one more is refused with `limit_exceeded`."""
+MAX_PENDING_ORDERS = 20_000
+"""Pending orders one terminal may report (same rule)."""
+
 Ticket = Annotated[int, Field(gt=0, lt=2**31, description="MT4 order ticket")]
 Price = Annotated[float, Field(ge=0, description="Price; 0 means not set for S/L and T/P")]
 Money = float

@@ -58,6 +58,7 @@ ErrorCode = Literal[
     "rate_limited",
     "unsupported_protocol",
     "duplicate_request",
+    "limit_exceeded",
     "command_expired",
     "remote_trading_disabled",
     "max_lots_exceeded",

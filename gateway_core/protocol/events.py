@@ -12,6 +12,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from .common import (
+    MAX_PENDING_ORDERS,
+    MAX_POSITIONS,
     AgentId,
     Lots,
     Money,
@@ -115,8 +117,10 @@ class Hello(_Event):
 
 class SnapshotData(WireModel):
     account: AccountData
-    positions: list[PositionData] = Field(default_factory=list, max_length=10_000)
-    pending_orders: list[PendingOrderData] = Field(default_factory=list, max_length=10_000)
+    positions: list[PositionData] = Field(default_factory=list, max_length=MAX_POSITIONS)
+    pending_orders: list[PendingOrderData] = Field(
+        default_factory=list, max_length=MAX_PENDING_ORDERS
+    )
 
 
 class Snapshot(_Event):
@@ -222,7 +226,7 @@ class OrderTriggered(_Event):
 
 
 class PositionsUpdateData(WireModel):
-    positions: list[PositionTick] = Field(max_length=10_000)
+    positions: list[PositionTick] = Field(max_length=MAX_POSITIONS)
 
 
 class PositionsUpdate(_Event):

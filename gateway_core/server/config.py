@@ -31,6 +31,9 @@ class GatewayConfig:
     client_queue: int = 50_000
     """Messages a /commands client may fall behind before it is dropped as too slow."""
     supervise_every: float = 0.25
+    open_timeout: float = 10.0
+    """A connection that has not finished its handshake by then is closed (slowloris,
+    half-open sockets)."""
 
     def __post_init__(self) -> None:
         if len(self.token) < 16:

@@ -92,6 +92,8 @@ class Gateway:
             weakref.WeakKeyDictionary()
         )
         self._started_at = self.clock.monotonic()
+        self.handler_crashes = 0
+        """Connection handlers that raised: each one is a defect, logged with its traceback."""
         self.backend_status: Callable[[], dict[str, Any]] | None = None
         """Set by the platform forwarder so /health can report the link."""
 
@@ -105,6 +107,7 @@ class Gateway:
             self.config.port,
             process_request=self._process_request,
             max_size=self.config.max_frame_bytes,
+            open_timeout=self.config.open_timeout,
             compression=None,
             server_header=None,
             logger=logging.getLogger("gateway_core.server.websockets"),
@@ -182,6 +185,7 @@ class Gateway:
         if detailed:
             body["clients"] = len(self._clients)
             body["commands_in_flight"] = self.tracker.in_flight
+            body["handler_crashes"] = self.handler_crashes
             body["agents"] = [a.info().model_dump(mode="json") for a in self.registry]
         return body
 
@@ -235,6 +239,12 @@ class Gateway:
                 await self._agent_session(ws, route.agent_id)
             elif route.kind == "client":
                 await self._client_session(ws)
+        except Exception:
+            # A defect, never an expected path: every frame handler is meant to be total.
+            self.handler_crashes += 1
+            log.exception("connection handler for %s crashed", route.kind)
+            with contextlib.suppress(ConnectionClosed):
+                await ws.close(1011, "internal error")
         finally:
             self._connections -= 1
 
@@ -292,7 +302,9 @@ class Gateway:
         except ProtocolError as exc:
             self._error_soon(ws, exc, agent_id)
             return
-        if msg.agent_id is not None and msg.agent_id != agent_id:
+        # Present means it must match, null included: clients read the last of duplicate
+        # keys, so a stamped frame must never carry a second, different agent_id.
+        if "agent_id" in msg.model_fields_set and msg.agent_id != agent_id:
             self._error_soon(
                 ws,
                 ProtocolError(
@@ -320,6 +332,12 @@ class Gateway:
                 ),
                 agent_id,
             )
+            return
+        state = self.registry.get(agent_id)
+        too_many = state.over_limit(msg) if state is not None else None
+        if too_many is not None:
+            log.warning("agent %s: %s; event refused", agent_id, too_many)
+            self._error_soon(ws, ProtocolError("limit_exceeded", too_many, raw), agent_id)
             return
         notice = self.registry.received(agent_id, msg)
         if notice is not None:
@@ -469,9 +487,13 @@ class Gateway:
     async def _send_error(
         ws: ServerConnection, exc: ProtocolError, agent_id: str | None = None
     ) -> None:
-        msg: ErrorMessage = exc.to_message(agent_id)
-        with contextlib.suppress(ConnectionClosed):
+        try:
+            msg: ErrorMessage = exc.to_message(agent_id)
             await ws.send(msg.model_dump_json(exclude_none=True))
+        except ConnectionClosed:
+            pass
+        except Exception:
+            log.exception("could not send an error reply (%s)", exc.code)
 
     async def _supervise(self) -> None:
         while True:

@@ -34,6 +34,7 @@ from ..protocol import (
     SymbolInfo,
     SymbolInfoData,
 )
+from ..protocol.common import MAX_PENDING_ORDERS, MAX_POSITIONS
 from ..protocol.notices import AgentInfo, AgentStatus
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,26 @@ class AgentState:
     last_seen_wall: datetime | None = None
     synced: bool = False
     """True once a snapshot arrived on the current connection."""
+
+    def over_limit(self, event: Event) -> str | None:
+        """Why applying `event` would take this terminal past the gateway's limits, or
+        None. Checked before `apply`, so every accepted state can still be sent as a
+        snapshot (whose model carries the same limits)."""
+        match event:
+            case PositionOpened(data=p) | OrderTriggered(data=p):
+                if p.ticket not in self.positions and len(self.positions) >= MAX_POSITIONS:
+                    return f"more than {MAX_POSITIONS} open positions on one terminal"
+            case PositionPartiallyClosed(data=d):
+                grows = d.ticket not in self.positions and d.new_ticket not in self.positions
+                if grows and len(self.positions) >= MAX_POSITIONS:
+                    return f"more than {MAX_POSITIONS} open positions on one terminal"
+            case OrderPlaced(data=o):
+                if (o.ticket not in self.pending_orders
+                        and len(self.pending_orders) >= MAX_PENDING_ORDERS):
+                    return f"more than {MAX_PENDING_ORDERS} pending orders on one terminal"
+            case _:
+                pass
+        return None
 
     def apply(self, event: Event) -> None:
         """Fold one validated event into the state. Unknown tickets are tolerated: the
@@ -131,14 +152,18 @@ class AgentState:
         self.synced = True
 
     def snapshot(self, timestamp: datetime) -> Snapshot | None:
-        """The current picture as a `snapshot` event, for late subscribers and the platform."""
+        """The current picture as a `snapshot` event, for late subscribers and the platform.
+
+        Total: built with `model_construct` from parts that were each validated when they
+        arrived (and `over_limit` keeps the counts inside the model's limits), so no state
+        the gateway accepted can make this raise."""
         if self.account is None:
             return None
-        return Snapshot(
+        return Snapshot.model_construct(
             type="snapshot",
             timestamp=timestamp,
             agent_id=self.agent_id,
-            data=SnapshotData(
+            data=SnapshotData.model_construct(
                 account=self.account,
                 positions=list(self.positions.values()),
                 pending_orders=list(self.pending_orders.values()),
