@@ -24,11 +24,6 @@ from .. import __version__
 from ..clock import Clock, SystemClock
 from ..commands.reply_factory import failure_reply
 from ..protocol import REPLY, Command, Reply
-from ..protocol.notices import AgentStatusNotice
-from ..state import AgentState
-from .backoff import Backoff
-from .command_gate import CommandGate, Verdict
-from .desk_confirmation import DeskConfirmation, TradeToConfirm
 from ..protocol.link import (
     LinkAck,
     LinkCommand,
@@ -42,6 +37,7 @@ from ..protocol.notices import AgentStatusNotice
 from ..state import AgentState
 from .backoff import Backoff
 from .command_gate import CommandGate, Verdict
+from .desk_confirmation import DeskConfirmation, TradeToConfirm
 from .link_status import LinkState, LinkStatus, safe_url
 from .outbox import Outbox, OutItem
 from .reply_journal import ReplyJournal
