@@ -90,7 +90,7 @@ async def test_web_trades_notified_confirmed_rejected_timed_out(tmp_path: Path) 
         await until(lambda: any("w3" not in t and "refused: rejected at the desk" in t
                                 for _l, t in shown), what="refusal notification")
 
-        await peer.command("demo-1", wire_trade("w4", expires_in=1.0))
+        await peer.command("demo-1", wire_trade("w4", expires_in=3.0))
         await until(lambda: ctl.confirm_dialogs, what="third dialog")
         waiting = next(iter(ctl.confirm_dialogs.values()))
         closed: list[int] = []
@@ -135,8 +135,9 @@ async def test_tray_menu_actions(tmp_path: Path) -> None:
         listed = [line.strip() for line in question.splitlines() if line.strip().startswith("#")]
         assert [line.split()[0] for line in listed] == [f"#{t}" for t in tickets]
         assert "EURUSD" in listed[0] and "GBPUSD" in listed[1]
-        await until(lambda: not rt.fleet.terminals["demo-2"].broker.positions(),  # type: ignore[union-attr]
-                    what="demo-2 flat")
+        await until(lambda: not rt.fleet.terminals["demo-2"].broker.positions()  # type: ignore[union-attr]
+                    and not ctl.bridge.agent("demo-2").positions,  # type: ignore[union-attr]
+                    what="demo-2 flat, and the app knows")
         assert len(rt.fleet.terminals["demo-1"].broker.positions()) == 1  # type: ignore[union-attr]
         told: list[str] = []
         ctl.actions.inform = lambda _title, text: told.append(text)
