@@ -237,6 +237,8 @@ class Controller(QObject):
     def linked_text(self) -> str:
         s = self.store.settings
         if not self.linked:
+            if s.platform_enabled and s.platform_url:
+                return "Not linked with a code: using a pasted token (Settings)"
             return "Not linked"
         return f"Linked to {s.platform_user or 'your account'} at {s.platform_web_url}"
 

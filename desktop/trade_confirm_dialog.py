@@ -9,7 +9,16 @@ from datetime import UTC, datetime
 
 from gateway_core.forwarder.desk_confirmation import TradeToConfirm
 
-from .qt import QDialog, QDialogButtonBox, QLabel, Qt, QTimer, QVBoxLayout, QWidget
+from .qt import (
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QShowEvent,
+    Qt,
+    QTimer,
+    QVBoxLayout,
+    QWidget,
+)
 
 Now = Callable[[], datetime]
 
@@ -21,10 +30,11 @@ class TradeConfirmDialog(QDialog):
         self.item = item
         self._decide = decide
         self._now = now
+        self._answered = False
         self.setWindowTitle("Trade from the web - confirm?")
         self.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, True)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
-        title = QLabel("The web platform asks to place this trade:")
+        title = QLabel("The web platform asks for this trade:")
         self.order = QLabel(f"{item.what}\non {account}")
         self.order.setTextFormat(Qt.TextFormat.PlainText)  # platform text is never markup
         font = self.order.font()
@@ -38,7 +48,10 @@ class TradeConfirmDialog(QDialog):
         buttons = QDialogButtonBox()
         self.confirm_button = buttons.addButton("Confirm", QDialogButtonBox.ButtonRole.AcceptRole)
         self.reject_button = buttons.addButton("Reject", QDialogButtonBox.ButtonRole.RejectRole)
-        self.reject_button.setDefault(True)  # Enter must not place a trade by accident
+        # Enter must never place a trade by accident: Reject is the default, and Confirm
+        # does not become it when focused (QDialog's auto-default).
+        self.confirm_button.setAutoDefault(False)
+        self.reject_button.setDefault(True)
         self.confirm_button.clicked.connect(lambda: self._answer(True))
         self.reject_button.clicked.connect(lambda: self._answer(False))
         layout = QVBoxLayout(self)
@@ -51,6 +64,10 @@ class TradeConfirmDialog(QDialog):
         self._timer.start()
         self._tick()
 
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.reject_button.setFocus()
+
     def seconds_left(self) -> float:
         return max(0.0, (self.item.deadline - self._now()).total_seconds())
 
@@ -60,12 +77,14 @@ class TradeConfirmDialog(QDialog):
 
     def _answer(self, confirmed: bool) -> None:
         self._timer.stop()
-        self._decide(confirmed)
+        if not self._answered:
+            self._answered = True  # one answer per dialog, whatever closes it after
+            self._decide(confirmed)
         self.close()
 
     def reject(self) -> None:
         # Escape or the window's close button: a "no", never a silent wait.
-        if self.item.decision == "waiting":
+        if self.item.decision == "waiting" and not self._answered:
             self._answer(False)
             return
         super().reject()

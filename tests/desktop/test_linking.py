@@ -110,6 +110,8 @@ async def test_link_revoke_link_again(tmp_path: Path, file_keyring: PlaintextKey
             await until(lambda: (ctl.bridge.backend() or {}).get("state") == "revoked",
                         what="revoked again")
             await until(lambda: ctl.link.outbox_depth() > 0, what="events kept again")
+            ctl._on_second()  # the once-a-second refresh enables the button
+            assert page.clear_outbox_button.isEnabled()
             page.clear_outbox_button.click()
             assert ctl.link.outbox_depth() == 0
             assert any("Discard" in q and "not received" in q

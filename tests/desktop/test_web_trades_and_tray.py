@@ -21,7 +21,7 @@ from tests.forwarder.platform_peer import PlatformPeer
 from .conftest import live_app, until
 from .test_live import open_trade
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(90)]
+pytestmark = [pytest.mark.timeout(90)]
 
 
 def wire_trade(rid: str, lots: float = 0.1, expires_in: float = 30) -> dict[str, Any]:
@@ -54,6 +54,7 @@ async def linked_app(tmp_path: Path) -> AsyncIterator[tuple[Controller, Runtime,
         await peer.stop()
 
 
+@pytest.mark.asyncio
 async def test_web_trades_notified_confirmed_rejected_timed_out(tmp_path: Path) -> None:
     async with linked_app(tmp_path) as (ctl, rt, peer, shown):
         # Off by default: a web trade runs and the tray says what happened.
@@ -90,7 +91,7 @@ async def test_web_trades_notified_confirmed_rejected_timed_out(tmp_path: Path) 
         await until(lambda: any("w3" not in t and "refused: rejected at the desk" in t
                                 for _l, t in shown), what="refusal notification")
 
-        await peer.command("demo-1", wire_trade("w4", expires_in=1.0))
+        await peer.command("demo-1", wire_trade("w4", expires_in=3.0))
         await until(lambda: ctl.confirm_dialogs, what="third dialog")
         waiting = next(iter(ctl.confirm_dialogs.values()))
         closed: list[int] = []
@@ -116,6 +117,7 @@ async def test_web_trades_notified_confirmed_rejected_timed_out(tmp_path: Path) 
         assert ctl.bridge.backend()["connect_attempts"] == attempts  # type: ignore[index]
 
 
+@pytest.mark.asyncio
 async def test_tray_menu_actions(tmp_path: Path) -> None:
     async with live_app(tmp_path) as (rt, ctl):
         tray = ctl.tray
@@ -135,8 +137,9 @@ async def test_tray_menu_actions(tmp_path: Path) -> None:
         listed = [line.strip() for line in question.splitlines() if line.strip().startswith("#")]
         assert [line.split()[0] for line in listed] == [f"#{t}" for t in tickets]
         assert "EURUSD" in listed[0] and "GBPUSD" in listed[1]
-        await until(lambda: not rt.fleet.terminals["demo-2"].broker.positions(),  # type: ignore[union-attr]
-                    what="demo-2 flat")
+        await until(lambda: not rt.fleet.terminals["demo-2"].broker.positions()  # type: ignore[union-attr]
+                    and not ctl.bridge.agent("demo-2").positions,  # type: ignore[union-attr]
+                    what="demo-2 flat, and the app knows")
         assert len(rt.fleet.terminals["demo-1"].broker.positions()) == 1  # type: ignore[union-attr]
         told: list[str] = []
         ctl.actions.inform = lambda _title, text: told.append(text)
@@ -155,3 +158,24 @@ async def test_tray_menu_actions(tmp_path: Path) -> None:
         assert tray.web_panel_action.isVisible()
         tray.web_panel_action.trigger()
         assert [u.toString() for u in opened] == ["https://platform.example"]
+
+
+def test_enter_in_the_confirmation_dialog_rejects(qtbot: Any) -> None:
+    """Enter (or Escape) must never place a trade by accident."""
+    from desktop.qt import Qt
+    from desktop.trade_confirm_dialog import TradeConfirmDialog
+    from gateway_core.forwarder.desk_confirmation import TradeToConfirm
+    from gateway_core.protocol import parse_command
+
+    wire = wire_trade("e1")
+    command = parse_command(__import__("json").dumps(wire))
+    assert command.expires_at is not None
+    for key in (Qt.Key.Key_Return, Qt.Key.Key_Escape):
+        answers: list[bool] = []
+        item = TradeToConfirm("demo-1", command, command.expires_at)
+        dialog = TradeConfirmDialog(item, "demo-1 (5000001)", answers.append)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        qtbot.waitExposed(dialog)
+        qtbot.keyClick(dialog.focusWidget() or dialog, key)
+        assert answers == [False], key

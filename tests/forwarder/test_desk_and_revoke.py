@@ -146,7 +146,7 @@ async def test_rejected_at_the_desk(desk: DeskRig) -> None:
 
 async def test_not_confirmed_before_the_expiry(desk: DeskRig) -> None:
     desk.desk.add_listener(lambda item: desk.asked.append(item))
-    await desk.backend.command("demo-1", _wire("t1", expires_in=0.6))
+    await desk.backend.command("demo-1", _wire("t1", expires_in=2.0))
     await until(lambda: desk.backend.reply("t1"), timeout=15)
     error = desk.backend.reply("t1")[0]["error"]
     assert error["code"] == "not_confirmed_in_time"
