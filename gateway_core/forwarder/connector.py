@@ -459,7 +459,9 @@ class Forwarder:
             log.warning("backend has seq %d but this gateway only reached %d (outbox "
                         "replaced?)", welcome.acked_seq, ob.last_seq)
         ob.ack(min(welcome.acked_seq, ob.last_seq))
-        self._ack_seen = max(self._ack_seen, ob.acked_seq)
+        # Each link starts from what is really stored: an ack a previous (misbehaving)
+        # link sent must not acknowledge what this one sends.
+        self._ack_seen = ob.acked_seq
         self.window.open(welcome.acked_seq, ob.first_seq(), ob.last_seq)
         backlog = ob.last_seq - self.window.sent_upto
         self._queue_snapshots()
@@ -524,6 +526,12 @@ class Forwarder:
         async for raw in ws:
             frame = parse_backend_frame(raw)
             if isinstance(frame, LinkAck):
+                if frame.seq > self.window.sent_upto:
+                    # Claims to have stored what was never sent: trusting it would drop
+                    # events from the outbox unstored. Drop the link instead.
+                    raise LinkProtocolError(
+                        f"ack for seq {frame.seq}, but only {self.window.sent_upto} were sent"
+                    )
                 if frame.seq > self._ack_seen:
                     self._ack_seen = frame.seq
                     self._schedule_tick()
