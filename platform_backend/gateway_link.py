@@ -107,7 +107,14 @@ class GatewayLink:
             return
         self.closed = True
         async with self._send_lock:
-            await self._send_raw({"type": "websocket.close", "code": code, "reason": reason})
+            try:
+                await self._send_raw({"type": "websocket.close", "code": code,
+                                      "reason": reason})
+            except Exception as exc:
+                # Closing a link whose peer already vanished must not break the caller:
+                # a reconnecting gateway replacing it, or the backend shutting down.
+                log.info("gateway %s was already gone when closing it (%s)",
+                         self.gateway_id, type(exc).__name__)
 
     async def send_command(self, agent_id: str, command: dict[str, Any]) -> None:
         frame = {"type": "command", "agent_id": agent_id, "command": command}
