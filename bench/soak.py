@@ -40,6 +40,7 @@ from typing import Any
 
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import WebSocketException
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from rawws import RawAgent
@@ -76,6 +77,7 @@ class Reader:
     lost: int = 0
     dup: int = 0
     sessions: int = 0
+    failed_connects: int = 0
     latencies: list[float] = field(default_factory=list)
     last: dict[str, int] = field(default_factory=dict)
 
@@ -193,6 +195,7 @@ def reader_process(port: int, name: str, duration: float, reconnect_every: float
     asyncio.run(run())
     out.put({"name": name, "received": reader.received, "lost": reader.lost,
              "dup": reader.dup, "sessions": reader.sessions,
+             "failed_connects": reader.failed_connects,
              "p99_ms": p99_ms(reader.latencies)})
 
 
@@ -206,16 +209,19 @@ async def reader_loop(port: int, reader: Reader, stop: asyncio.Event,
                       reconnect_every: float | None) -> None:
     url = f"ws://127.0.0.1:{port}/commands"
     while not stop.is_set():
-        async with connect(url, max_size=None, additional_headers={
-                "Authorization": f"Bearer {TOKEN}"}) as ws:
-            reader.new_session()
-            until = time.monotonic() + (reconnect_every or 1e9)
-            while not stop.is_set() and time.monotonic() < until:
-                try:
-                    raw = await asyncio.wait_for(ws.recv(), 0.5)
-                except TimeoutError:
-                    continue
-                reader.feed_raw(raw)
+        try:
+            async with connect(url, max_size=None, open_timeout=30, additional_headers={
+                    "Authorization": f"Bearer {TOKEN}"}) as ws:
+                reader.new_session()
+                until = time.monotonic() + (reconnect_every or 1e9)
+                while not stop.is_set() and time.monotonic() < until:
+                    try:
+                        raw = await asyncio.wait_for(ws.recv(), 0.5)
+                    except TimeoutError:
+                        continue
+                    reader.feed_raw(raw)
+        except (OSError, TimeoutError, WebSocketException):
+            reader.failed_connects += 1  # an overloaded gateway; try again
 
 
 @dataclass
@@ -285,10 +291,10 @@ async def soak(name: str, agents: int, rate: float, duration: float) -> dict[str
                   f"sent/s={rate_now:6.0f} reconnects={load.reconnects}", flush=True)
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
-        readers = ([await asyncio.to_thread(results_q.get, True, 60) for _ in procs]
+        readers = ([await asyncio.to_thread(results_q.get, True, 120) for _ in procs]
                    if procs else [{"name": sink.name, "received": sink.received,
                                    "lost": sink.lost, "dup": sink.dup,
-                                   "sessions": sink.sessions,
+                                   "sessions": sink.sessions, "failed_connects": 0,
                                    "p99_ms": p99_ms(sink.latencies)}])
         for pr in procs:
             pr.join(10)
@@ -344,7 +350,8 @@ def main() -> None:
               f"{min(r['fds'])}-{max(r['fds'])}")  # type: ignore[index,arg-type,type-var]
         for rn, rv in r["readers"].items():  # type: ignore[attr-defined]
             print(f"    {rn:13s} received {rv['received']:8d} lost {rv['lost']} "
-                  f"dup {rv['dup']} sessions {rv['sessions']} p99 {rv['p99_ms']} ms")
+                  f"dup {rv['dup']} sessions {rv['sessions']} (failed connects "
+                  f"{rv['failed_connects']}) p99 {rv['p99_ms']} ms")
     ours = {r["target"]: r for r in results}
     if "cli" in ours and "seed" in ours:
         a, b = ours["cli"]["readers"], ours["seed"]["readers"]  # type: ignore[index]

@@ -34,6 +34,11 @@ class GatewayConfig:
     open_timeout: float = 10.0
     """A connection that has not finished its handshake by then is closed (slowloris,
     half-open sockets)."""
+    ping_interval: float = 20.0
+    ping_timeout: float = 20.0
+    """Keepalive: a peer that does not answer a ping within this is dropped (half-open TCP)."""
+    close_timeout: float = 5.0
+    """How long a closing handshake may wait for a silent peer before the socket is cut."""
 
     def __post_init__(self) -> None:
         if len(self.token) < 16:

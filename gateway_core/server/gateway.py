@@ -108,6 +108,9 @@ class Gateway:
             process_request=self._process_request,
             max_size=self.config.max_frame_bytes,
             open_timeout=self.config.open_timeout,
+            ping_interval=self.config.ping_interval,
+            ping_timeout=self.config.ping_timeout,
+            close_timeout=self.config.close_timeout,
             compression=None,
             server_header=None,
             logger=logging.getLogger("gateway_core.server.websockets"),
@@ -193,6 +196,12 @@ class Gateway:
 
     def _process_request(self, ws: ServerConnection, request: Request) -> Response | None:
         h = request.headers
+        version = h.get("Sec-WebSocket-Version")
+        if version is not None and version.strip() != "13":
+            # RFC 6455 4.2.2: refuse, and say which version this server speaks.
+            refusal = ws.respond(HTTPStatus.UPGRADE_REQUIRED, "WebSocket version 13 only\n")
+            refusal.headers["Sec-WebSocket-Version"] = "13"
+            return refusal
         for name in ("Origin", "Host", "Authorization"):
             if len(h.get_all(name)) > 1:
                 return ws.respond(HTTPStatus.BAD_REQUEST, f"more than one {name} header\n")
