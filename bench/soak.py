@@ -52,6 +52,8 @@ SEED = next((d / "shared" / "peers" / "seed_gateway.py" for d in ROOT.parents
              if (d / "shared" / "peers" / "seed_gateway.py").exists()),
             ROOT.parent / "shared" / "peers" / "seed_gateway.py")
 TOKEN = "soak-token-0123456789abcdefghij"
+DROP_SHARE = 1 / 3
+"""Share of the reconnects done by dropping TCP (RST) instead of closing."""
 # The sequence number travels as a whole-number `bid`: the gateway re-serializes floats, so
 # only the integer part is stable ("123" may come back as "123.0").
 _EV = re.compile(r'"agent_id":"(s\d+)".*?"timestamp":"([^"]+)".*?"bid":(\d+)')
@@ -250,7 +252,7 @@ async def agent_loop(target: Target, idx: int, per_agent: float, load: Load,
                     break
         finally:
             await asyncio.sleep(0.3)  # let the gateway read everything sent
-            if rng.random() < 1 / 3:
+            if rng.random() < DROP_SHARE:
                 agent.writer.transport.abort()  # RST: a pulled cable
                 load.drops += 1
             else:
@@ -327,16 +329,20 @@ def host_desktop_runtime() -> None:
 
 
 def main() -> None:
+    global DROP_SHARE
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--targets", default="cli,desktop,seed")
     ap.add_argument("--agents", type=int, default=200)
     ap.add_argument("--rate", type=float, default=2000, help="events/s in total")
     ap.add_argument("--duration", type=float, default=120, help="seconds per target")
+    ap.add_argument("--drop-share", type=float, default=DROP_SHARE,
+                    help="share of reconnects by TCP drop (default 1/3)")
     ap.add_argument("--host-desktop-runtime", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.host_desktop_runtime:
         host_desktop_runtime()
         return
+    DROP_SHARE = args.drop_share
     results = []
     for name in args.targets.split(","):
         print(f"soak {name}: {args.agents} agents, {args.rate:.0f} ev/s, "
