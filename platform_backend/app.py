@@ -17,7 +17,7 @@ from typing import Any
 
 import socketio  # type: ignore[import-untyped]
 
-from .cluster import ClusterBus, FanOut
+from .cluster import ClusterBus
 from .command_router import CommandRouter
 from .gateway_link import Receive, Scope, Send, serve_gateway
 from .loop_lag import LoopLag
@@ -49,10 +49,9 @@ class Backend:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.node_id = settings.node_id
-        manager = FanOut(settings.redis_url) if settings.redis_url else None
+        # No Socket.IO Redis manager: the cluster bus fans events out per user (cluster.py).
         self.sio = socketio.AsyncServer(
             async_mode="asgi",
-            client_manager=manager,
             cors_allowed_origins=list(settings.cors_origins) or None,
             logger=False,
             engineio_logger=False,
@@ -69,21 +68,40 @@ class Backend:
         self.background: set[asyncio.Task[None]] = set()
         self.loop_lag = LoopLag()
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
-        resync = register(self.sio, self)
-        if manager is not None:
-            manager.on_resubscribed = resync
+        self._resync_web_clients = register(self.sio, self)
 
     def user_lock(self, user_id: str) -> asyncio.Lock:
         """Orders a user's state reads+emits against event commits+emits on this node."""
         return self._locks[user_id]
 
     async def emit_event(self, user_id: str, event: dict[str, Any]) -> None:
-        await self.sio.emit("mt4_event", event, room=room(user_id), namespace=NAMESPACE)
+        await self.emit_events(user_id, [event])
+
+    async def emit_events(self, user_id: str, events: list[dict[str, Any]],
+                          name: str = "mt4_event") -> None:
+        """To the user's web clients here, then (one message) to those on other nodes."""
+        await self._emit_here(user_id, name, events)
+        if self.bus is not None:
+            await self.bus.fan_out(user_id, name, events)
+
+    async def _emit_here(self, user_id: str, name: str, items: list[dict[str, Any]]) -> None:
+        if name not in ("mt4_event", "mt4_reply"):
+            return
+        for item in items:
+            await self.sio.emit(name, item, room=room(user_id), namespace=NAMESPACE)
+
+    async def _deliver_from_other_node(self, user_id: str, name: str,
+                                       items: list[dict[str, Any]]) -> None:
+        # Under the user's lock, like a (re)connecting client's stored-state read and
+        # send: a relayed event is either in what the client was sent (it was committed
+        # before it was published) or comes after it, never overwritten by older state.
+        async with self.user_lock(user_id):
+            await self._emit_here(user_id, name, items)
 
     async def _orphan_reply(self, user_id: str, reply: dict[str, Any]) -> None:
         """A reply whose asker is gone (e.g. this node restarted): the user's clients get
         it as `mt4_reply` rather than nobody."""
-        await self.sio.emit("mt4_reply", reply, room=room(user_id), namespace=NAMESPACE)
+        await self.emit_events(user_id, [reply], "mt4_reply")
 
     # -- life cycle -------------------------------------------------------------------
 
@@ -96,6 +114,8 @@ class Backend:
             task.add_done_callback(self.background.discard)
         if self.settings.redis_url:
             self.bus = ClusterBus(self.settings.redis_url, self.router)
+            self.bus.deliver = self._deliver_from_other_node
+            self.bus.on_recovered = self._resync_web_clients
             await self.bus.start()
             self.router.bus = self.bus
         log.info("platform backend node %s ready (db %s%s)", self.node_id,

@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "./platform-backend.sqlite3; nodes sharing --redis-url must share it)")
     serve.add_argument("--redis-url", default=None,
                        help="redis://HOST:PORT/0: several backend processes serve the same "
-                       "users (Socket.IO Redis manager + command routing)")
+                       "users (per-user event fan-out + command routing)")
     serve.add_argument("--node-id", default=None, help="name of this node (default: unique)")
     serve.add_argument("--command-ttl", type=float, default=30.0,
                        help="expiry given to web commands that carry none (seconds)")

@@ -161,8 +161,7 @@ class GatewayLink:
             self.acked = acked
             self.agents.update(changed)
             await self.send_text(encode_ack(acked))
-            for event in to_emit:
-                await backend.emit_event(self.user_id, event)
+            await backend.emit_events(self.user_id, to_emit)
         for agent_id, reply in replies:
             await backend.router.on_reply(self.user_id, agent_id, reply)
         return True
@@ -208,10 +207,9 @@ class GatewayLink:
                 except StoreUnavailable:
                     log.warning("gateway %s: could not mark its agents disconnected (database "
                                 "unreachable)", self.gateway_id)
-            for view in gone:
-                await backend.emit_event(
-                    self.user_id, view.status_event("the gateway is not connected to the "
-                                                    "platform"))
+            await backend.emit_events(self.user_id, [
+                view.status_event("the gateway is not connected to the platform")
+                for view in gone])
 
 
 async def serve_gateway(backend: Backend, scope: Scope, receive: Receive, send: Send) -> None:

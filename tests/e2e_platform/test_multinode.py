@@ -143,23 +143,20 @@ async def test_three_nodes_survive_node_kill_db_restart_and_redis_restart(
         assert reply["success"], reply
 
         # -- PostgreSQL restarts under load: no ack for what is not committed ------------
-        acked_before = [(await g.health())["backend"]["acked_seq"] for g in gateways]
         pg.stop("immediate")
         try:
             await wait_for_async(lambda: _all_retrying(live), 20,
                                  "/health on every node to say retrying")
-            last_before = [(await g.health())["backend"]["last_seq"] for g in gateways]
-            await wait_for_async(lambda: _grew(gateways, last_before), 20,
+            acked_down = [(await g.health())["backend"]["acked_seq"] for g in gateways]
+            last_down = [(await g.health())["backend"]["last_seq"] for g in gateways]
+            await wait_for_async(lambda: _grew(gateways, last_down), 20,
                                  "terminals to keep producing events while the DB is down")
-            acked_during = [(await g.health())["backend"]["acked_seq"] for g in gateways]
-            committed_max = max(acked_before)
-            assert all(d <= max(b, committed_max) for d, b in zip(acked_during, acked_before,
-                                                                  strict=True))
             stalled = [(await g.health())["backend"]["acked_seq"] for g in gateways]
         finally:
             pg.start()
-        # nothing was acked while the database was down
-        assert stalled == acked_during
+        # nothing was acked while the database was down (the audit below shows that
+        # everything acked before is stored)
+        assert stalled == acked_down
         await wait_for_async(lambda: _none_retrying(live), 30, "the nodes to recover")
         await converged(pairs, db)
         for n in live:
