@@ -7,7 +7,9 @@ import asyncio
 import logging
 import os
 import socket
+import sqlite3
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -72,7 +74,57 @@ def build_parser() -> argparse.ArgumentParser:
     _add_secret(tok)
     tok.add_argument("--ttl", type=float, default=24 * 3600,
                      help="seconds until it expires (default one day; negative: expired)")
+    tok.add_argument("--kind", choices=["web", "gateway"], default="web",
+                     help="web: signs a person in (Socket.IO, /api); gateway: opens the "
+                     "gateway door only, recorded in --db so it can be listed and revoked "
+                     "(default web)")
+    tok.add_argument("--db", type=Path, default=Path("platform-backend.sqlite3"),
+                     help="the backend's store, where gateway tokens are recorded (default "
+                     "./platform-backend.sqlite3, as for serve)")
+    tok.add_argument("--name", type=_label, default="issued by issue-token",
+                     help="gateway tokens: the name shown in the gateway list")
+    tok.add_argument("--machine", type=_label, default=socket.gethostname()[:64] or "unknown",
+                     help="gateway tokens: the machine shown in the gateway list")
     return parser
+
+
+def _label(value: str) -> str:
+    value = value.strip()
+    if not 1 <= len(value) <= 64 or not value.isprintable():
+        raise argparse.ArgumentTypeError("1-64 printable characters")
+    return value
+
+
+def _issue_token(args: argparse.Namespace) -> int:
+    from .auth import USER_ID, issue_token
+    from .pairing import new_token_id
+    from .pairing_store import PairingStore
+
+    if not USER_ID.match(args.user):
+        print("platform-backend: a user id is 1-64 letters, digits or _.:@-", file=sys.stderr)
+        return 2
+    secret = _secret(args)
+    if args.kind == "web":
+        print(issue_token(args.user, secret, args.ttl))
+        return 0
+    token_id = new_token_id()
+
+    async def record() -> None:
+        store = PairingStore(args.db)
+        try:
+            await store.add_gateway_token(token_id, args.user, args.name, args.machine,
+                                          time.time())
+        finally:
+            await store.close()
+
+    try:
+        asyncio.run(record())
+    except (OSError, sqlite3.Error) as exc:
+        print(f"platform-backend: cannot record the token in {args.db}: {exc}",
+              file=sys.stderr)
+        return 1
+    print(issue_token(args.user, secret, args.ttl, kind="gateway", token_id=token_id))
+    return 0
 
 
 async def _serve(args: argparse.Namespace) -> int:
@@ -116,10 +168,7 @@ async def _serve(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.cmd == "issue-token":
-        from .auth import issue_token
-
-        print(issue_token(args.user, _secret(args), args.ttl))
-        return 0
+        return _issue_token(args)
     logging.basicConfig(level=getattr(logging, args.log_level),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
