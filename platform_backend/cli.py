@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from gateway_core.cli_args import port
 
@@ -85,7 +86,30 @@ def build_parser() -> argparse.ArgumentParser:
                      help="gateway tokens: the name shown in the gateway list")
     tok.add_argument("--machine", type=_label, default=socket.gethostname()[:64] or "unknown",
                      help="gateway tokens: the machine shown in the gateway list")
+    tok.add_argument("--url", type=panel_url, default=None, metavar="http://HOST:PORT/",
+                     help="web tokens: print a sign-in link to the web panel at this address "
+                     "instead of the bare token (the token travels in the #token= fragment, "
+                     "which browsers never send to a server)")
     return parser
+
+
+def panel_url(text: str) -> str:
+    """The web panel's address, checked so the sign-in link works when pasted."""
+    parts = urlsplit(text.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(f"not an http(s) address: {text!r} "
+                                         "(example: http://127.0.0.1:3082/)")
+    if parts.fragment or parts.query:
+        raise argparse.ArgumentTypeError("give the panel address without ?query or #fragment")
+    try:
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"bad port in {text!r}: {exc}") from None
+    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", "", ""))
+
+
+def sign_in_link(url: str, token: str) -> str:
+    return f"{url}#token={token}"
 
 
 def _label(value: str) -> str:
@@ -105,8 +129,13 @@ def _issue_token(args: argparse.Namespace) -> int:
         return 2
     secret = _secret(args)
     if args.kind == "web":
-        print(issue_token(args.user, secret, args.ttl))
+        token = issue_token(args.user, secret, args.ttl)
+        print(sign_in_link(args.url, token) if args.url else token)
         return 0
+    if args.url:
+        print("platform-backend: --url signs a person in: it needs --kind web",
+              file=sys.stderr)
+        return 2
     token_id = new_token_id()
 
     async def record() -> None:
@@ -161,8 +190,22 @@ async def _serve(args: argparse.Namespace) -> int:
     host = f"[{args.host}]" if ":" in args.host else args.host
     print(f"platform-backend listening on http://{host}:{port} (gateways: ws://{host}:{port}"
           f"/mt4, web: Socket.IO namespace /mt4, GET /health)", flush=True)
+    print(_panel_hint(settings.panel_dir, args.host, port), flush=True)
     await server.serve(sockets=[sock])
     return 0
+
+
+def _panel_hint(panel_dir: Path, host: str, port: int) -> str:
+    from .web_panel import panel_available
+
+    shown = {"0.0.0.0": "127.0.0.1", "::": "[::1]", "": "127.0.0.1"}.get(  # noqa: S104
+        host, f"[{host}]" if ":" in host else host)
+    url = f"http://{shown}:{port}/"
+    if not panel_available(panel_dir):
+        return (f"web panel NOT BUILT ({panel_dir} has no index.html): run scripts/setup-dev "
+                f"or `cd web && npm ci && npm run build`; {url} says so meanwhile")
+    return (f"web panel: open {url} with a sign-in link from "
+            f"`platform-backend issue-token --user ID --url {url}`")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

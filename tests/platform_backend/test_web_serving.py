@@ -106,3 +106,26 @@ async def test_missing_build_serves_a_page_saying_how_to_build(tmp_path: Path) -
             _assert_security_headers(r)
         async with http.get(f"{base}/health") as r:
             assert r.status == 200
+
+
+def test_issue_token_url_prints_a_sign_in_link_with_the_token_in_the_fragment() -> None:
+    import os
+    import subprocess
+    import sys
+    from urllib.parse import urlsplit
+
+    from platform_backend.auth import verify_token
+
+    exe = Path(sys.executable).with_name("platform-backend")
+    env = {**os.environ, "PLATFORM_JWT_SECRET": SECRET}
+    out = subprocess.run([str(exe), "issue-token", "--user", "42", "--url",
+                          "http://127.0.0.1:3082"], env=env, capture_output=True, text=True,
+                         timeout=30, check=True).stdout.strip()
+    parts = urlsplit(out)
+    assert (parts.scheme, parts.netloc, parts.path, parts.query) == (
+        "http", "127.0.0.1:3082", "/", "")
+    assert parts.fragment.startswith("token=")
+    assert verify_token(parts.fragment.removeprefix("token="), SECRET).user_id == "42"
+    bad = subprocess.run([str(exe), "issue-token", "--user", "42", "--url", "ftp://x/"],
+                         env=env, capture_output=True, text=True, timeout=30)
+    assert bad.returncode == 2 and "not an http(s) address" in bad.stderr and not bad.stdout
