@@ -29,6 +29,8 @@ from starlette.types import Receive, Scope, Send
 from .cluster import ClusterBus
 from .command_router import CommandRouter
 from .gateway_link import serve_gateway
+from .pairing import Pairing
+from .pairing_door import GatewayDoor
 from .store import Store
 from .web_clients import NAMESPACE, register, room
 from .web_panel import PANEL_DIR, SecurityHeaders, panel_routes
@@ -72,6 +74,9 @@ class Backend:
                                     command_ttl=settings.command_ttl,
                                     reply_grace=settings.reply_grace)
         self.router.on_orphan_reply = self._orphan_reply
+        self.pairing = Pairing.open(settings.db_path, settings.jwt_secret, self.node_id,
+                                    settings.redis_url)
+        self.gateway_door = GatewayDoor(self.pairing, settings.jwt_secret, self.router.links)
         self.bus: ClusterBus | None = None
         self.web_clients = 0
         self.background: set[asyncio.Task[None]] = set()
@@ -95,6 +100,7 @@ class Backend:
 
     async def startup(self) -> None:
         self.store.release_node(self.node_id)
+        await self.pairing.start()
         if self.settings.redis_url:
             self.bus = ClusterBus(self.settings.redis_url, self.router)
             await self.bus.start()
@@ -109,6 +115,7 @@ class Backend:
                 await close(1001, "platform backend shutting down")
         if self.bus is not None:
             await self.bus.stop()
+        await self.pairing.stop()
         self.store.release_node(self.node_id)
 
     def health(self) -> dict[str, Any]:
@@ -158,7 +165,12 @@ class _GatewayDoor:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # gateway_link types ASGI messages as plain dicts, which is what uvicorn passes.
-        await serve_gateway(self.backend, cast(Any, scope), cast(Any, receive), cast(Any, send))
+        backend = self.backend
+
+        async def serve(scope: Any, receive: Any, send: Any) -> None:
+            await serve_gateway(backend, scope, receive, send)
+
+        await backend.gateway_door(cast(Any, scope), cast(Any, receive), cast(Any, send), serve)
 
 
 def api_routes(backend: Backend) -> list[BaseRoute]:
