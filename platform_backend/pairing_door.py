@@ -90,8 +90,14 @@ class GatewayDoor:
             if not self._live[conn.token_id]:
                 del self._live[conn.token_id]
             if conn.opened:
-                await self.pairing.store.link_closed(conn.token_id, self.pairing.node_id,
-                                                     self.pairing.clock())
+                try:
+                    await self.pairing.store.link_closed(conn.token_id, self.pairing.node_id,
+                                                         self.pairing.clock())
+                except Exception as exc:
+                    # Shutting down (the store is closed): startup marks the node's links
+                    # offline anyway.
+                    log.info("cannot record that gateway %s went offline: %s",
+                             conn.gateway_id, exc)
 
     def _receiver(self, conn: _Connection, first: Message, receive: Receive) -> Receive:
         replay: list[Message] = [first]
@@ -119,9 +125,14 @@ class GatewayDoor:
                 # The first frame out is the welcome: the link is registered by now.
                 conn.opened = True
                 conn.link = self._links.get(conn.gateway_id)
-                await self.pairing.store.link_opened(conn.token_id, conn.gateway_id,
-                                                     conn.version, self.pairing.node_id,
-                                                     self.pairing.clock())
+                try:
+                    await self.pairing.store.link_opened(conn.token_id, conn.gateway_id,
+                                                         conn.version, self.pairing.node_id,
+                                                         self.pairing.clock())
+                except Exception as exc:
+                    # Only the gateway list's online/last-seen suffers: keep the link.
+                    log.warning("cannot record that gateway %s is online: %s",
+                                conn.gateway_id, exc)
             await conn.raw_send(msg)
 
         return wrapped
