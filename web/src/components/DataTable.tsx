@@ -101,6 +101,7 @@ export function DataTable<T>(props: DataTableProps<T>) {
       data-testid={`${props.rowPrefix}-row-${props.ticketOf(row)}`}
       data-agent={props.agentOf(row)}
       data-index={extra?.index}
+      ref={extra ? virtualizer.measureElement : undefined}
       style={extra ? { transform: `translateY(${extra.start}px)` } : undefined}
     >
       <RowView row={row} props={props} />

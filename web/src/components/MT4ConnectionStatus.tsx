@@ -44,7 +44,9 @@ export function MT4ConnectionStatus({ terminal }: { terminal: TerminalState }) {
   const now = useNow(1000);
   const id = terminal.agentId;
   const status = effectiveStatus(terminal, now);
-  const age = terminal.lastHeartbeatAt === null ? null : now - terminal.lastHeartbeatAt;
+  // Before the first heartbeat reaches this page, the backend's "last seen" stands in.
+  const seen = terminal.lastHeartbeatAt ?? (terminal.info.last_seen ? Date.parse(terminal.info.last_seen) : Number.NaN);
+  const age = Number.isNaN(seen) ? null : Math.max(0, now - seen);
   return (
     <div className="terminal-status">
       <span className={`badge badge-${status}`} data-testid={`terminal-status-${id}`} data-status={status}>

@@ -2,7 +2,7 @@
 
 import { useMemo } from "react";
 import type { PendingOrder, Position } from "../protocol";
-import { formatLots, formatPrice, formatSigned, formatStop, formatTime, signOf, typeLabel } from "../lib/format";
+import { formatLots, formatPrice, formatShortTime, formatSigned, formatStop, signOf, typeLabel } from "../lib/format";
 import { totalProfitOf, useMt4Store, type TerminalState } from "../stores/mt4.store";
 import { ALL, useUiStore } from "../stores/ui.store";
 import { DataTable, type Column } from "./DataTable";
@@ -35,7 +35,7 @@ const positionColumns: readonly Column<PositionRow>[] = [
   { key: "swap", label: "Swap", value: (r) => r.p.swap ?? 0, text: (r) => formatSigned(r.p.swap ?? 0), numeric: true },
   { key: "profit", label: "Profit", value: (r) => r.p.profit ?? 0, text: (r) => formatSigned(r.p.profit), sign: (r) => signOf(r.p.profit), numeric: true },
   { key: "comment", label: "Comment", value: (r) => r.p.comment, text: (r) => r.p.comment },
-  { key: "open-time", label: "Opened", value: (r) => r.p.open_time ?? "", text: (r) => formatTime(r.p.open_time) },
+  { key: "open-time", label: "Opened (UTC)", value: (r) => r.p.open_time ?? "", text: (r) => formatShortTime(r.p.open_time) },
 ];
 
 const orderColumns: readonly Column<OrderRow>[] = [

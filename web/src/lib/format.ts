@@ -68,6 +68,12 @@ export function formatTime(iso: string | null): string {
   return d.toISOString().slice(0, 19).replace("T", " ");
 }
 
+/** Month-day and time (UTC), short enough for a table cell. */
+export function formatShortTime(iso: string | null): string {
+  const full = formatTime(iso);
+  return full === "—" ? full : full.slice(5);
+}
+
 export type Sign = "pos" | "neg" | "zero";
 
 export function signOf(v: number | null | undefined): Sign {
