@@ -35,7 +35,9 @@ log = logging.getLogger(__name__)
 
 MAX_BODY = 4096
 Handler = Callable[[Request], Awaitable[Response]]
-Text64 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+# Names are shown in lists: printable text only (no control characters or line breaks).
+Text64 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64,
+                                          pattern=r"^[^\x00-\x1f\x7f-\x9f]+$")]
 
 
 class PairingCodeRequest(BaseModel):

@@ -77,7 +77,13 @@ class GatewayDoor:
         # either is seen by the check or finds the connection here.
         self._live[conn.token_id].add(conn)
         try:
-            state = await self.pairing.store.token_state(conn.token_id)
+            try:
+                state = await self.pairing.store.token_state(conn.token_id)
+            except Exception as exc:
+                log.warning("gateway from %s: cannot check its token: %s", client, exc)
+                await deny(scope, send, 503, "the platform cannot check tokens right now; "
+                           "try again")
+                return
             if (state is None or state.revoked or state.user_id != ident.user_id
                     or conn.revoked):
                 log.info("gateway from %s refused: revoked or unknown token id %s", client,

@@ -317,6 +317,8 @@ async def test_bad_bodies_are_refused_clearly(tmp_path: Path) -> None:
         cases: list[tuple[dict[str, Any], int, str]] = [
             ({"json": {**good, "admin": True}}, 400, "invalid_request"),
             ({"json": {**good, "gateway_name": "x" * 65}}, 400, "invalid_request"),
+            ({"json": {**good, "gateway_name": "two\nlines"}}, 400, "invalid_request"),
+            ({"json": {**good, "machine": "   "}}, 400, "invalid_request"),
             ({"json": {"code": code}}, 400, "invalid_request"),
             ({"json": [good]}, 400, "invalid_request"),
             ({"data": b"{not json", "headers": {"Content-Type": "application/json"}}, 400,
