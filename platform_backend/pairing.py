@@ -34,7 +34,7 @@ import redis.asyncio as aioredis
 
 from .auth import issue_token
 from .pairing_rate import Limit, RateLimiter
-from .pairing_store import GatewayRecord, PairingStore
+from .pairing_store import GatewayRecord, PairingStorage, PairingStore
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def new_token_id() -> str:
 
 
 class Pairing:
-    def __init__(self, store: PairingStore, secret: str, node_id: str, *,
+    def __init__(self, store: PairingStorage, secret: str, node_id: str, *,
                  redis_url: str | None = None, limits: PairingLimits | None = None,
                  clock: Callable[[], float] = time.time) -> None:
         self.store = store

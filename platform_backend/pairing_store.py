@@ -15,7 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 T = TypeVar("T")
 
@@ -66,6 +66,25 @@ class GatewayRecord:
     version: str | None
     online: bool
     last_seen: float | None
+
+
+class PairingStorage(Protocol):
+    """What pairing needs from a database; `PairingStore` is the SQLite one."""
+
+    async def close(self) -> None: ...
+    async def add_code(self, code_hash: str, selector: str, user_id: str, now: float,
+                       expires_at: float) -> None: ...
+    async def redeem_code(self, code_hash: str, selector: str, now: float, max_failures: int,
+                          token_id: str, name: str, machine: str) -> str | None: ...
+    async def add_gateway_token(self, token_id: str, user_id: str, name: str, machine: str,
+                                now: float) -> None: ...
+    async def token_state(self, token_id: str) -> TokenState | None: ...
+    async def revoke(self, user_id: str, token_id: str, now: float) -> bool: ...
+    async def gateways_of(self, user_id: str) -> list[GatewayRecord]: ...
+    async def link_opened(self, token_id: str, gateway_id: str, version: str | None,
+                          node_id: str, now: float) -> None: ...
+    async def link_closed(self, token_id: str, node_id: str, now: float) -> None: ...
+    async def release_node(self, node_id: str) -> None: ...
 
 
 class PairingStore:

@@ -190,6 +190,19 @@ async def test_pair_link_list_and_revoke_closes_the_live_link(
                                headers=web("42")) as r:
             assert r.status == 404
 
+        # linked again with a new code, the same gateway carries on where it stopped
+        status, relinked, _ = await pair(http, node, await new_code(http, node))
+        assert status == 200 and relinked["token_id"] != body["token_id"]
+        ws = await connect(node.door, additional_headers={
+            "Authorization": f"Bearer {relinked['gateway_token']}"}, proxy=None)
+        await ws.send(json.dumps({"type": "hello", "link_version": 1,
+                                  "gateway_id": "gw-office", "gateway_version": "1.4.2",
+                                  "last_seq": 1}))
+        welcome = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        assert welcome["acked_seq"] == 1 and welcome["user_id"] == "42"
+        assert [g["id"] for g in await gateways(http, node)] == [relinked["token_id"]]
+        await ws.close()
+
     logged = "\n".join(r.getMessage() for r in caplog.records
                        if not r.name.startswith("websockets.client"))
     assert "eyJ" not in logged and issued["code"] not in logged
