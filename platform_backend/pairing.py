@@ -26,7 +26,7 @@ import hmac
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,7 +104,7 @@ class Pairing:
         self._redis_url = redis_url
         self._redis: aioredis.Redis | None = None
         self._listener: asyncio.Task[None] | None = None
-        self._local_closers: list[Callable[[str], object]] = []
+        self._local_closers: list[Callable[[str], Awaitable[None]]] = []
 
     @classmethod
     def open(cls, db_path: Path | str, secret: str, node_id: str,
@@ -188,8 +188,8 @@ class Pairing:
     async def gateways(self, user_id: str) -> list[GatewayRecord]:
         return await self.store.gateways_of(user_id)
 
-    def on_revoked(self, closer: Callable[[str], object]) -> None:
-        """`closer(token_id)` (a coroutine function) closes this node's live links."""
+    def on_revoked(self, closer: Callable[[str], Awaitable[None]]) -> None:
+        """`closer(token_id)` closes this node's live links of a revoked token."""
         self._local_closers.append(closer)
 
     async def revoke(self, user_id: str, token_id: str) -> bool:
@@ -209,9 +209,7 @@ class Pairing:
 
     async def _close_local(self, token_id: str) -> None:
         for closer in self._local_closers:
-            result = closer(token_id)
-            if asyncio.iscoroutine(result):
-                await result
+            await closer(token_id)
 
     async def _listen(self, ready: asyncio.Event) -> None:
         assert self._redis is not None
