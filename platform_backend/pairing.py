@@ -8,7 +8,8 @@ and stored only as keyed hashes (HMAC with the JWT secret), so the database alon
 give them away.
 
 Abuse: code issuing is limited per user and per source address, pairing attempts per
-source address (HTTP 429 with Retry-After). A wrong code that shares its first half with
+source address (HTTP 429 with Retry-After; shared by all nodes through Redis when there is
+one). A wrong code that shares its first half with
 a live code counts as a failure against that code (a mistyped or half-guessed code), and
 five failures burn it. Unknown, used, expired and burnt codes all get the same answer.
 
@@ -33,7 +34,8 @@ from pathlib import Path
 import redis.asyncio as aioredis
 
 from .auth import issue_token
-from .pairing_rate import Limit, RateLimiter
+from .pairing_rate import Hit, Limit, LocalRateLimits, RateLimits
+from .pairing_rate_redis import RedisRateLimits
 from .pairing_store import GatewayRecord, PairingStorage, PairingStore
 
 log = logging.getLogger(__name__)
@@ -101,6 +103,7 @@ class Pairing:
         self._secret = secret
         self._key = hashlib.sha256(b"mt4-companion pairing codes\0" + secret.encode()).digest()
         self.set_limits(limits or PairingLimits())
+        self._rates: RateLimits = LocalRateLimits()
         self._redis_url = redis_url
         self._redis: aioredis.Redis | None = None
         self._listener: asyncio.Task[None] | None = None
@@ -113,9 +116,6 @@ class Pairing:
 
     def set_limits(self, limits: PairingLimits) -> None:
         self.limits = limits
-        self._codes_by_user = RateLimiter(limits.codes_per_user)
-        self._codes_by_address = RateLimiter(limits.codes_per_address)
-        self._pairs_by_address = RateLimiter(limits.pairs_per_address)
 
     # -- life cycle -------------------------------------------------------------------
 
@@ -123,6 +123,7 @@ class Pairing:
         await self.store.release_node(self.node_id)
         if self._redis_url:
             self._redis = aioredis.from_url(self._redis_url)
+            self._rates = RedisRateLimits(self._redis)
             ready = asyncio.Event()
             self._listener = asyncio.get_running_loop().create_task(
                 self._listen(ready), name="pairing-revocations")
@@ -145,12 +146,11 @@ class Pairing:
 
     async def issue_code(self, user_id: str, address: str) -> IssuedCode:
         now = self.clock()
-        wait = max(self._codes_by_user.retry_after(user_id, now),
-                   self._codes_by_address.retry_after(address, now))
+        wait = await self._rates.take([
+            Hit("codes-by-user", user_id, self.limits.codes_per_user),
+            Hit("codes-by-address", address, self.limits.codes_per_address)], now)
         if wait:
             raise RateLimited(wait)
-        self._codes_by_user.hit(user_id, now)
-        self._codes_by_address.hit(address, now)
         code = new_code()
         expires = now + CODE_TTL_S
         await self.store.add_code(self._hash(b"code", code),
@@ -163,7 +163,8 @@ class Pairing:
         """The gateway token for a valid code, None for any code that is not (unknown,
         used, expired, burnt, malformed). Raises RateLimited."""
         now = self.clock()
-        wait = self._pairs_by_address.hit(address, now)
+        wait = await self._rates.take(
+            [Hit("pairs-by-address", address, self.limits.pairs_per_address)], now)
         if wait:
             raise RateLimited(wait)
         code = normalize_code(raw_code)

@@ -1,17 +1,35 @@
 """Sliding-window rate limits for the pairing endpoints, per key (a user or a source
-address), on this node. Plain class, clock passed in, no I/O."""
+address). `RateLimiter` is the plain in-memory window (clock passed in, no I/O);
+`LocalRateLimits` applies several at once on this node. With Redis the limits are shared
+by every node (`pairing_rate_redis.py`)."""
 
 from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 
 @dataclass(frozen=True, slots=True)
 class Limit:
     count: int
     window_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    bucket: str  # what is limited, e.g. "codes-by-user"
+    key: str     # whose hit, e.g. the user id or the source address
+    limit: Limit
+
+
+class RateLimits(Protocol):
+    async def take(self, hits: Sequence[Hit], now: float) -> int:
+        """Count all the hits if every one is allowed; else count none and return whole
+        seconds until they would be (0: counted)."""
+        ...
 
 
 class RateLimiter:
@@ -59,3 +77,25 @@ class RateLimiter:
         while len(self._hits) >= self.max_keys:
             # Still full of live keys: forget the oldest rather than grow without bound.
             del self._hits[next(iter(self._hits))]
+
+
+class LocalRateLimits:
+    def __init__(self) -> None:
+        self._buckets: dict[str, RateLimiter] = {}
+
+    def _limiter(self, hit: Hit) -> RateLimiter:
+        limiter = self._buckets.get(hit.bucket)
+        if limiter is None or limiter.limit != hit.limit:
+            limiter = self._buckets[hit.bucket] = RateLimiter(hit.limit)
+        return limiter
+
+    def take_now(self, hits: Sequence[Hit], now: float) -> int:
+        wait = max((self._limiter(h).retry_after(h.key, now) for h in hits), default=0)
+        if wait:
+            return wait
+        for h in hits:
+            self._limiter(h).hit(h.key, now)
+        return 0
+
+    async def take(self, hits: Sequence[Hit], now: float) -> int:
+        return self.take_now(hits, now)

@@ -19,6 +19,9 @@ import pytest_asyncio
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from platform_backend.pairing import PairingLimits
+from platform_backend.pairing_rate import Limit
+
 from .test_pairing import (
     _free_port,
     _serve,
@@ -81,3 +84,19 @@ async def test_revoke_on_one_node_closes_the_link_on_another(tmp_path: Path,
         for node in (node_a, node_b):
             status, text = await refused(node.door, body["gateway_token"])
             assert status == 401 and text.startswith("revoked")
+
+
+async def test_rate_limits_are_shared_by_the_nodes(tmp_path: Path, redis_url: str) -> None:
+    db = tmp_path / "shared.sqlite3"
+    async with (_serve(db, redis_url, "node-a") as node_a,
+                _serve(db, redis_url, "node-b") as node_b,
+                aiohttp.ClientSession() as http):
+        for node in (node_a, node_b):
+            node.backend.pairing.set_limits(PairingLimits(pairs_per_address=Limit(3, 60)))
+        code = await new_code(http, node_a)
+        assert (await pair(http, node_a, "ZZZZZZZZ"))[0] == 400
+        assert (await pair(http, node_b, "YYYYYYYY"))[0] == 400
+        assert (await pair(http, node_a, "XXXXXXXX"))[0] == 400
+        status, body, response = await pair(http, node_b, code)
+        assert status == 429 and body["error"] == "rate_limited"
+        assert 1 <= int(response.headers["Retry-After"]) <= 60

@@ -9,7 +9,7 @@ import pytest
 
 from platform_backend.auth import AuthError, issue_token, verify_token
 from platform_backend.pairing import ALPHABET, CODE_LENGTH, new_code, normalize_code
-from platform_backend.pairing_rate import Limit, RateLimiter
+from platform_backend.pairing_rate import Hit, Limit, LocalRateLimits, RateLimiter
 
 SECRET = "unit-secret-0123456789abcdefghijklmnop"
 
@@ -66,3 +66,16 @@ def test_rate_limiter_memory_is_bounded() -> None:
     for i in range(1000):
         assert limiter.hit(f"addr-{i}", float(i) / 100) == 0
     assert len(limiter._hits) <= 100
+
+
+def test_several_limits_count_all_or_nothing() -> None:
+    limits = LocalRateLimits()
+    per_user, per_address = Limit(5, 60.0), Limit(2, 60.0)
+    hits = [Hit("by-user", "42", per_user), Hit("by-address", "10.0.0.1", per_address)]
+    assert limits.take_now(hits, 0.0) == 0 and limits.take_now(hits, 1.0) == 0
+    assert limits.take_now(hits, 2.0) == 58  # the address is full...
+    # ...and the refused attempt did not use up the user's allowance
+    waits = [limits.take_now([Hit("by-user", "42", per_user),
+                              Hit("by-address", f"10.0.1.{i}", per_address)], 3.0 + i)
+             for i in range(4)]
+    assert waits == [0, 0, 0, 54]  # 5 for the user, the first at 0 s
