@@ -8,6 +8,7 @@ import {
   floatingOf,
   initialState,
   loseAllInFlight,
+  loseOrder,
   startOrder,
   totalProfitOf,
   type Mt4State,
@@ -266,5 +267,32 @@ describe("totals", () => {
     expect(floatingOf(t)).toBe(2.95);
     const noProfit = run(snapshot("demo-1", [position(1, { profit: -0.35, swap: -0.1 })], [], account(10_000, { profit: null })));
     expect(floatingOf(noProfit.terminals["demo-1"]!)).toBe(-0.45);
+  });
+});
+
+describe("orders across a reload of the tab", () => {
+  it("unsettled orders come back as lost with their request_id; settled ones do not", async () => {
+    const { restoreOrders, unsettledJson } = await import("../src/stores/orderMemory");
+    const req = (id: string) => ({ agent_id: "demo-1", command: "close_position", request_id: id, data: { ticket: 7 } });
+    let s = startOrder(initialState, req("web-a"), "Close #7", T0);
+    s = startOrder(s, req("web-b"), "Close #8", T0);
+    s = startOrder(s, req("web-c"), "Close #9", T0);
+    s = applyReply(s, { type: "command_result", command: "close_position", request_id: "web-c", success: true, data: { ticket: 9 } }, T0);
+    s = loseOrder(s, "web-b", "the connection dropped");
+    const back = restoreOrders(unsettledJson(s));
+    expect(back.orderLog).toEqual(["web-b", "web-a"]);
+    expect(back.orders["web-a"]?.state).toBe("lost");
+    expect(back.orders["web-a"]?.request).toEqual(req("web-a"));
+    expect(back.orders["web-a"]?.lostReason).toMatch(/reloaded/);
+    // a retry after the reload reuses the id
+    const again = startOrder({ ...initialState, ...back }, back.orders["web-a"]!.request, "Close #7", T0);
+    expect(again.orders["web-a"]?.attempts).toBe(2);
+  });
+
+  it("tampered storage is ignored", async () => {
+    const { restoreOrders } = await import("../src/stores/orderMemory");
+    expect(restoreOrders("{not json")).toEqual({ orders: {}, orderLog: [] });
+    expect(restoreOrders(JSON.stringify([{ request: { agent_id: "a", command: "x", request_id: "bad id!", data: {} }, summary: "", attempts: 1, sentAt: 0 }])).orderLog).toEqual([]);
+    expect(restoreOrders(JSON.stringify({ a: 1 })).orderLog).toEqual([]);
   });
 });

@@ -17,11 +17,12 @@ export function ConfirmDialog() {
   const [values, setValues] = useState<Partial<Record<DialogField, string>>>({});
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const okRef = useRef<HTMLButtonElement>(null);
+  const acting = useRef(false);
   useEffect(() => {
     setValues(dialog?.fields ?? {});
     setError(null);
     setBusy(false);
+    acting.current = false;
   }, [dialog]);
   useEffect(() => {
     if (dialog === null) return undefined;
@@ -35,16 +36,22 @@ export function ConfirmDialog() {
   const fields = Object.keys(dialog.fields) as DialogField[];
   const submit = async (e: FormEvent) => {
     e.preventDefault();
+    // a double click must not send the order twice
+    if (acting.current) return;
+    acting.current = true;
     setBusy(true);
     try {
       const problem = await dialog.onConfirm(values);
-      if (problem === null) close();
-      else setError(problem);
+      if (problem === null) {
+        close();
+        return;
+      }
+      setError(problem);
     } catch (err) {
       setError(err instanceof Error ? err.message : "That did not work.");
-    } finally {
-      setBusy(false);
     }
+    acting.current = false;
+    setBusy(false);
   };
   return (
     <div className="overlay">
@@ -73,7 +80,7 @@ export function ConfirmDialog() {
           <button type="button" data-testid="confirm-cancel" onClick={close}>
             Cancel
           </button>
-          <button type="submit" className="danger" data-testid="confirm-ok" ref={okRef} disabled={busy} autoFocus={fields.length === 0}>
+          <button type="submit" className="danger" data-testid="confirm-ok" disabled={busy} autoFocus={fields.length === 0}>
             {dialog.confirmLabel}
           </button>
         </div>
@@ -103,6 +110,8 @@ export function TradeTicket() {
   const [input, setInput] = useState<TicketInput>(() => emptyTicket(selected !== ALL ? selected : (ids[0] ?? "")));
   const [touched, setTouched] = useState(false);
   const [sent, setSent] = useState<string | null>(null);
+  const sentState = useMt4Store((s) => (sent === null ? null : (s.orders[sent]?.state ?? null)));
+  const inFlight = sentState === "in_flight";
 
   useEffect(() => {
     if (input.agentId === "" && ids[0] !== undefined) setInput((i) => ({ ...i, agentId: ids[0] ?? "" }));
@@ -136,7 +145,7 @@ export function TradeTicket() {
   const submit = (e: FormEvent) => {
     e.preventDefault();
     setTouched(true);
-    if (check.data === null) return;
+    if (check.data === null || inFlight) return;
     const d = check.data;
     const what = `${typeLabel(d.type)} ${formatLots(d.lots)} ${d.symbol}${d.price !== undefined ? ` at ${formatPrice(d.price, info?.digits)}` : ""}`;
     const data: Record<string, unknown> = { ...d };
@@ -236,8 +245,8 @@ export function TradeTicket() {
             {n}
           </p>
         ))}
-        <button type="submit" className={input.type.startsWith("buy") ? "buy" : "sell"} data-testid="ticket-submit" disabled={check.data === null}>
-          {typeLabel(input.type)} {input.lots} {symbol}
+        <button type="submit" className={input.type.startsWith("buy") ? "buy" : "sell"} data-testid="ticket-submit" disabled={check.data === null || inFlight}>
+          {inFlight ? "Order in flight…" : `${typeLabel(input.type)} ${input.lots} ${symbol}`}
         </button>
         {check.data === null && touched && <p className="form-error">Fix the fields marked above to send the order.</p>}
         {sent !== null && <p className="muted">Sent: see the result below.</p>}

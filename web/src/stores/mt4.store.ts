@@ -16,6 +16,7 @@ import {
   type Reply,
   type SymbolInfo,
 } from "../protocol";
+import { loadOrders, saveOrders } from "./orderMemory";
 
 export const EQUITY_POINTS = 600;
 const GATEWAY_OFFLINE_PREFIX = "the gateway is not connected";
@@ -364,6 +365,7 @@ export type Mt4Store = Mt4State & Mt4Actions;
 
 export const useMt4Store = create<Mt4Store>()((set) => ({
   ...initialState,
+  ...loadOrders(),
   ingest: (raws) => set((s) => applyEvents(s, raws, Date.now())),
   ingestReply: (raw) => set((s) => applyReply(s, raw, Date.now())),
   setLink: (link) => set({ link }),
@@ -374,3 +376,7 @@ export const useMt4Store = create<Mt4Store>()((set) => ({
   loseAllInFlight: (reason) => set((s) => loseAllInFlight(s, reason)),
   reset: () => set({ ...initialState }),
 }));
+
+useMt4Store.subscribe((s, prev) => {
+  if (s.orders !== prev.orders || s.orderLog !== prev.orderLog) saveOrders(s);
+});
