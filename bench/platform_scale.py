@@ -45,6 +45,9 @@ import socketio
 from websockets.asyncio.client import connect
 
 from platform_backend.auth import issue_token
+from platform_backend.pairing import new_token_id
+from platform_backend.pairing_store import open_pairing_storage
+from platform_backend.store import open_store
 from tests.db_servers import PgServer, RedisServer, free_port
 
 BIN = Path(sys.executable).parent
@@ -111,8 +114,9 @@ class SimGateway:
 
 async def generator(cfg: dict[str, Any]) -> None:
     nodes: list[str] = cfg["nodes"]
+    tokens = (await asyncio.to_thread(Path(cfg["tokens"]).read_text)).split()
     gws = [SimGateway(i, f"ws://127.0.0.1:{nodes[i % len(nodes)]}/mt4",
-                      issue_token(f"u{i}", SECRET, 7200), cfg["terminals"], cfg["run"])
+                      tokens[i], cfg["terminals"], cfg["run"])
            for i in range(cfg["gateways"])]
     sem = asyncio.Semaphore(40)
 
@@ -163,6 +167,27 @@ async def generator(cfg: dict[str, Any]) -> None:
 
 
 # -- orchestration ------------------------------------------------------------------------
+
+
+async def record_gateway_tokens(db: str, count: int, path: Path) -> None:
+    """One recorded gateway token per simulated gateway (the gateway door takes no other),
+    written straight into the nodes' store (as `issue-token --kind gateway` does, without
+    a process per token); the generator reads them from `path`."""
+    store = open_store(db)
+    await store.open()
+    try:
+        pairing = open_pairing_storage(store)
+        tokens = []
+        for i in range(count):
+            token_id = new_token_id()
+            await pairing.add_gateway_token(token_id, f"u{i}", f"bench gateway {i}",
+                                            "bench", time.time())
+            tokens.append(issue_token(f"u{i}", SECRET, 7200, kind="gateway",
+                                      token_id=token_id))
+        await pairing.close()
+    finally:
+        await store.close()
+    await asyncio.to_thread(path.write_text, "\n".join(tokens))
 
 
 class Node:
@@ -233,7 +258,10 @@ async def run_config(label: str, db: str, redis_url: str | None, n_nodes: int,
                                  auth={"token": issue_token(f"u{i}", SECRET, 7200)},
                                  transports=["websocket"], wait_timeout=30)
             watchers.append(client)
+        tokens = workdir / f"{label}-gateway-tokens"
+        await record_gateway_tokens(db, args.gateways, tokens)
         cfg = {"nodes": [n.port for n in nodes], "gateways": args.gateways,
+               "tokens": str(tokens),
                "terminals": args.terminals, "rate": args.rate, "steps": args.steps,
                "seconds": args.seconds, "run": f"{label}{int(time.time()) % 100000}"}
         gen = await asyncio.create_subprocess_exec(

@@ -86,6 +86,13 @@ class PostgresStore(Store):
         self._pool: asyncpg.Pool | None = None
 
     @asynccontextmanager
+    async def connection(self) -> AsyncIterator[Any]:
+        """A pooled connection; an unreachable server raises StoreUnavailable (and moves
+        `health`). Other tables' code (`pairing_store_postgres`) shares the pool this way."""
+        async with self._conn() as con:
+            yield con
+
+    @asynccontextmanager
     async def _conn(self) -> AsyncIterator[Any]:
         if self._pool is None:
             raise StoreUnavailable("the store is not open")

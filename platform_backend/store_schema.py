@@ -5,8 +5,7 @@ A node applies, at start-up, every migration above the version recorded in
 at once cannot race: on PostgreSQL the whole upgrade runs under a session advisory lock,
 on SQLite under `BEGIN IMMEDIATE` (one writer). Migration 1 is the schema the SQLite
 store had before versions existed, written with IF NOT EXISTS so an old file upgrades.
-To add a table (pairing codes, gateway tokens, ...), append a migration; never edit one
-that has shipped.
+To add a table, append a migration; never edit one that has shipped.
 """
 
 from __future__ import annotations
@@ -108,6 +107,63 @@ CREATE TABLE command_journal (
     created DOUBLE PRECISION NOT NULL,
     PRIMARY KEY (user_id, request_id)
 );
+""",
+    ),
+    Migration(
+        3, "pairing codes, gateway tokens",
+        # IF NOT EXISTS: SQLite files of the pairing branch made these tables before they
+        # were a migration.
+        sqlite="""
+CREATE TABLE IF NOT EXISTS pairing_codes (
+    code_hash TEXT PRIMARY KEY,
+    selector TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    expires_at REAL NOT NULL,
+    used_at REAL,
+    failures INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS pairing_codes_selector ON pairing_codes (selector);
+CREATE TABLE IF NOT EXISTS gateway_tokens (
+    token_id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    machine TEXT NOT NULL,
+    linked_at REAL NOT NULL,
+    revoked_at REAL,
+    gateway_id TEXT,
+    version TEXT,
+    node_id TEXT,
+    online INTEGER NOT NULL DEFAULT 0,
+    last_seen REAL
+);
+CREATE INDEX IF NOT EXISTS gateway_tokens_user ON gateway_tokens (user_id);
+""",
+        postgres="""
+CREATE TABLE pairing_codes (
+    code_hash TEXT PRIMARY KEY,
+    selector TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    created_at DOUBLE PRECISION NOT NULL,
+    expires_at DOUBLE PRECISION NOT NULL,
+    used_at DOUBLE PRECISION,
+    failures INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX pairing_codes_selector ON pairing_codes (selector);
+CREATE TABLE gateway_tokens (
+    token_id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    machine TEXT NOT NULL,
+    linked_at DOUBLE PRECISION NOT NULL,
+    revoked_at DOUBLE PRECISION,
+    gateway_id TEXT,
+    version TEXT,
+    node_id TEXT,
+    online BOOLEAN NOT NULL DEFAULT FALSE,
+    last_seen DOUBLE PRECISION
+);
+CREATE INDEX gateway_tokens_user ON gateway_tokens (user_id);
 """,
     ),
 )
