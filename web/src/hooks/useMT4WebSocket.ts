@@ -39,7 +39,7 @@ function flush(conn: Connection): void {
  * Ticks of several terminals arrive one message at a time; folding them in at most every
  * FLUSH_SPACING_MS turns many small renders into one, well inside the 150 ms a trader notices.
  */
-export const FLUSH_SPACING_MS = 100;
+export const FLUSH_SPACING_MS = 50;
 
 function schedule(conn: Connection): void {
   if (conn.flushScheduled) return;
