@@ -30,6 +30,8 @@ import argparse
 import asyncio
 import gzip
 import json
+import os
+import signal
 import sys
 import tempfile
 import time
@@ -68,10 +70,10 @@ PAGE_HOOKS = r"""
         try { ev = JSON.parse(m.data.slice(7))[1]; } catch { return; }
         if (!ev || ev.type !== 'positions_update') return;
         const ts = Date.parse(ev.timestamp);
+        // the latest value per position only, so the hook's own memory stays flat
         for (const p of (ev.data && ev.data.positions) || []) {
-          bench.recv.set(`${ev.agent_id}|${p.ticket}|${norm(p.profit)}`, [t, ts]);
+          bench.recv.set(`${ev.agent_id}|${p.ticket}`, [norm(p.profit), t, ts]);
         }
-        if (bench.recv.size > 200000) bench.recv.clear();
       });
     }
   }
@@ -92,14 +94,14 @@ WATCH_PROFIT_CELLS = r"""
     const row = cell.closest('[data-agent]');
     if (!row) return;
     const text = (cell.textContent || '').replace(/[,\s+]/g, '').replace('\u2212', '-');
-    const key = `${row.getAttribute('data-agent')}|${m[1]}|${Number(text).toFixed(2)}`;
+    const key = `${row.getAttribute('data-agent')}|${m[1]}`;
     const hit = bench.recv.get(key);
-    if (!hit) { bench.unmatched++; return; }
+    if (!hit || hit[0] !== Number(text).toFixed(2)) { bench.unmatched++; return; }
     bench.recv.delete(key);
     bench.matched++;
     const now = performance.now();
-    bench.lat.push(now - hit[0]);
-    if (!Number.isNaN(hit[1])) bench.termLat.push(performance.timeOrigin + now - hit[1]);
+    bench.lat.push(now - hit[1]);
+    if (!Number.isNaN(hit[2])) bench.termLat.push(performance.timeOrigin + now - hit[2]);
   };
   new MutationObserver((muts) => {
     const cells = new Set();
@@ -212,10 +214,18 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                                     "b.matched = b.unmatched = b.frames = 0; }")
                 start = time.monotonic()
                 heap_30 = None
+                depths: list[int] = []
                 while (elapsed := time.monotonic() - start) < args.seconds:
                     if heap_30 is None and elapsed >= 30:
                         heap_30 = await heap_used(page)
                         print(f"  30 s: heap {heap_30 / 1e6:.1f} MB", flush=True)
+                    if int(elapsed) % 15 == 0:
+                        # where a backlog builds: the gateway's unacknowledged outbox items
+                        # grow when the backend is the slow hop
+                        link = (await gateway.health()).get("backend", {})
+                        depths.append(int(link.get("outbox_depth", -1)))
+                        print(f"  {elapsed:5.0f} s: gateway outbox depth {depths[-1]}",
+                              flush=True)
                     await asyncio.sleep(1)
                 heap_end = await heap_used(page)
                 stats = await page.evaluate("""() => { const b = window.__bench;
@@ -229,7 +239,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             backend.terminate()
     raw, packed = panel_js_gzip()
     return {**stats, "heap_30": heap_30 or float("nan"), "heap_end": heap_end,
-            "rows_in_dom": rows_in_dom, "js_raw": raw, "js_gzip": packed}
+            "rows_in_dom": rows_in_dom, "outbox_depths": depths, "js_raw": raw, "js_gzip": packed}
 
 
 def report(r: dict[str, Any], args: argparse.Namespace) -> None:
@@ -249,6 +259,7 @@ def report(r: dict[str, Any], args: argparse.Namespace) -> None:
           f"(target p99 < 150)")
     print(f"  terminal event timestamp -> DOM         p50 {pct(term, 0.5):.1f} ms, "
           f"p99 {pct(term, 0.99):.1f} ms (adds gateway + backend hops)")
+    print(f"  gateway outbox depth (every 15 s)       {r['outbox_depths']}")
     print(f"  JS heap after GC                        30 s {r['heap_30'] / 1e6:.1f} MB, end "
           f"{r['heap_end'] / 1e6:.1f} MB, ratio {heap_ratio:.2f} (target <= 1.20)")
     print(f"  panel JavaScript                        {r['js_raw'] / 1024:.0f} KB, gzip -9 "
@@ -262,7 +273,18 @@ def main() -> None:
     parser.add_argument("--positions", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=120.0)
     args = parser.parse_args()
-    report(asyncio.run(run(args)), args)
+    load_before = os.getloadavg()[0]
+    report(asyncio.run(_until_terminated(args)), args)
+    print(f"  machine load average (1 min)            {load_before:.1f} at start, "
+          f"{os.getloadavg()[0]:.1f} at end, {os.cpu_count()} CPUs")
+
+
+async def _until_terminated(args: argparse.Namespace) -> dict[str, Any]:
+    """SIGTERM cancels the run, so the chain's processes are stopped, not orphaned."""
+    task = asyncio.current_task()
+    assert task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    return await run(args)
 
 
 if __name__ == "__main__":
