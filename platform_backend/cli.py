@@ -195,7 +195,10 @@ async def _serve(args: argparse.Namespace) -> int:
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, log_level=args.log_level.lower(), access_log=False,
                             lifespan="on", ws_max_size=32 * 1024 * 1024,
-                            ws_ping_interval=20, ws_ping_timeout=20)
+                            ws_ping_interval=20, ws_ping_timeout=20,
+                            # Frames are small and many (acks, events): compressing them
+                            # costs more CPU than it saves on a platform's network.
+                            ws_per_message_deflate=False)
     server = uvicorn.Server(config)
     host = f"[{args.host}]" if ":" in args.host else args.host
     print(f"platform-backend listening on http://{host}:{port} (gateways: ws://{host}:{port}"

@@ -188,3 +188,22 @@ describe("error boundary", () => {
     expect(screen.getByText("still here")).toBeTruthy();
   });
 });
+
+describe("terminal staleness on the page", () => {
+  it("a connected terminal whose heartbeats stop for three intervals shows stale", async () => {
+    const { effectiveStatus } = await import("../src/components/MT4ConnectionStatus");
+    const { emptyTerminal } = await import("../src/stores/mt4.store");
+    const t = { ...emptyTerminal("demo-1"), status: "connected" as const, lastHeartbeatAt: 1_000, info: { heartbeat_interval_ms: 1_000 } };
+    expect(effectiveStatus(t, 1_000 + 4_000)).toBe("connected");
+    expect(effectiveStatus(t, 1_000 + 6_000)).toBe("stale");
+    expect(effectiveStatus({ ...t, status: "disconnected" }, 1_000)).toBe("disconnected");
+  });
+
+  it("the equity curve draws one point per equity change", async () => {
+    const { curvePoints } = await import("../src/components/EquityCurve");
+    expect(curvePoints([])).toBe("");
+    expect(curvePoints([{ t: 0, v: 10 }, { t: 1, v: 20 }]).split(" ")).toHaveLength(2);
+    // a flat curve sits in the middle instead of dividing by zero
+    expect(curvePoints([{ t: 0, v: 5 }, { t: 1, v: 5 }])).toBe("2.0,28.0 238.0,28.0");
+  });
+});

@@ -1,5 +1,6 @@
 // A small equity line per account; SVG attributes only, so no inline style is needed.
 
+import { memo } from "react";
 import type { EquityPoint } from "../stores/mt4.store";
 import { formatMoney } from "../lib/format";
 
@@ -23,7 +24,8 @@ export function curvePoints(points: readonly EquityPoint[]): string {
     .join(" ");
 }
 
-export function EquityCurve({ agentId, points }: { agentId: string; points: readonly EquityPoint[] }) {
+// Redrawn only when the account's equity moved (the points array is replaced only then).
+export const EquityCurve = memo(function EquityCurve({ agentId, points }: { agentId: string; points: readonly EquityPoint[] }) {
   const vs = points.map((p) => p.v);
   const lo = vs.length ? Math.min(...vs) : 0;
   const hi = vs.length ? Math.max(...vs) : 0;
@@ -46,4 +48,4 @@ export function EquityCurve({ agentId, points }: { agentId: string; points: read
       </figcaption>
     </figure>
   );
-}
+});

@@ -1,8 +1,10 @@
 // Live positions and pending orders of the selected account (or all of them).
+// Prices use the symbol's digits, or until its rules arrive the open price's own precision,
+// so a column does not change width as prices move.
 
 import { useMemo } from "react";
 import type { PendingOrder, Position } from "../protocol";
-import { formatLots, formatPrice, formatShortTime, formatSigned, formatStop, signOf, typeLabel } from "../lib/format";
+import { guessDigits, formatLots, formatPrice, formatShortTime, formatSigned, formatStop, signOf, typeLabel } from "../lib/format";
 import { totalProfitOf, useMt4Store, type TerminalState } from "../stores/mt4.store";
 import { ALL, useUiStore } from "../stores/ui.store";
 import { DataTable, type Column } from "./DataTable";
@@ -66,7 +68,7 @@ function useSelectedTerminals(): TerminalState[] {
 export function PositionsTable() {
   const terminals = useSelectedTerminals();
   const rows = useMemo(
-    () => terminals.flatMap((t) => Object.values(t.positions).map((p): PositionRow => ({ agentId: t.agentId, account: accountOf(t), digits: t.symbols[p.symbol]?.digits, p }))),
+    () => terminals.flatMap((t) => Object.values(t.positions).map((p): PositionRow => ({ agentId: t.agentId, account: accountOf(t), digits: t.symbols[p.symbol]?.digits ?? guessDigits(p.open_price), p }))),
     [terminals],
   );
   const total = totalProfitOf(rows.map((r) => r.p));
@@ -111,7 +113,7 @@ export function PositionsTable() {
 export function OrdersTable() {
   const terminals = useSelectedTerminals();
   const rows = useMemo(
-    () => terminals.flatMap((t) => Object.values(t.pending).map((o): OrderRow => ({ agentId: t.agentId, account: accountOf(t), digits: t.symbols[o.symbol]?.digits, o }))),
+    () => terminals.flatMap((t) => Object.values(t.pending).map((o): OrderRow => ({ agentId: t.agentId, account: accountOf(t), digits: t.symbols[o.symbol]?.digits ?? guessDigits(o.price), o }))),
     [terminals],
   );
   return (

@@ -17,6 +17,7 @@ interface Connection {
   socket: Socket;
   queue: unknown[];
   flushScheduled: boolean;
+  lastFlush: number;
   resyncTimer: ReturnType<typeof setTimeout> | null;
 }
 
@@ -34,15 +35,26 @@ function flush(conn: Connection): void {
   store().ingest(batch);
 }
 
+/**
+ * Ticks of several terminals arrive one message at a time; folding them in at most every
+ * FLUSH_SPACING_MS turns many small renders into one, well inside the 150 ms a trader notices.
+ */
+export const FLUSH_SPACING_MS = 50;
+
 function schedule(conn: Connection): void {
   if (conn.flushScheduled) return;
   conn.flushScheduled = true;
+  const wait = Math.max(0, conn.lastFlush + FLUSH_SPACING_MS - performance.now());
   const run = () => {
-    if (conn.flushScheduled) flush(conn);
+    if (!conn.flushScheduled) return;
+    conn.lastFlush = performance.now();
+    flush(conn);
   };
   // rAF pauses in a hidden tab; the timer keeps the state fresh there (and in jsdom).
-  if (typeof requestAnimationFrame === "function") requestAnimationFrame(run);
-  setTimeout(run, 50);
+  setTimeout(() => {
+    if (typeof requestAnimationFrame === "function" && document.visibilityState === "visible") requestAnimationFrame(run);
+    setTimeout(run, 50);
+  }, wait);
 }
 
 /** Python-socketio sends the refusal dict as the message text; newer backends as data. */
@@ -76,7 +88,7 @@ function connect(token: string, url: string): Connection {
     reconnectionDelayMax: 10_000,
     randomizationFactor: 0.3,
   });
-  const conn: Connection = { socket, queue: [], flushScheduled: false, resyncTimer: null };
+  const conn: Connection = { socket, queue: [], flushScheduled: false, lastFlush: 0, resyncTimer: null };
   store().setLink({ state: "connecting", reason: "" });
 
   socket.on("connect", () => {
