@@ -27,6 +27,7 @@ from starlette.routing import BaseRoute, Route
 
 from .auth import TOKEN_ID, AuthError, Identity, bearer, verify_token
 from .pairing import RateLimited
+from .store import StoreUnavailable
 
 if TYPE_CHECKING:
     from .app import Backend
@@ -95,6 +96,12 @@ def _guarded(handler: Handler) -> Handler:
                             retry_after=exc.retry_after).response()
         except ClientDisconnect:
             return Response(status_code=400)
+        except StoreUnavailable:
+            # Logged once per outage by the store's health; every write here is one
+            # transaction, so nothing was changed.
+            return ApiError(503, "unavailable", "the platform's database cannot be reached "
+                            "right now; nothing was changed; try again shortly",
+                            {"retry-after": "5"}).response()
         except Exception:
             log.exception("%s %s failed", request.method, request.url.path)
             return _json({"error": "internal", "message": "the platform could not do this "

@@ -30,6 +30,7 @@ from platform_backend.app import Backend, Settings, create_app
 from platform_backend.auth import issue_token
 from platform_backend.pairing import ALPHABET, PairingLimits
 from platform_backend.pairing_rate import Limit
+from tests.db_servers import PgServer
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(90)]
 
@@ -353,3 +354,25 @@ async def test_bad_bodies_are_refused_clearly(tmp_path: Path) -> None:
             assert r.status == 400
         # none of that used the code up
         assert (await pair(http, node, code))[0] == 200
+
+
+async def test_database_down_answers_503_and_spends_no_code(pg: PgServer) -> None:
+    """PostgreSQL stops: the API says "try again" (503), never "invalid code"; once it is
+    back the same code still pairs."""
+    async with _serve(pg.create_database()) as node, aiohttp.ClientSession() as http:
+        node.backend.pairing.set_limits(PairingLimits(pairs_per_address=Limit(1000, 60)))
+        code = await new_code(http, node)
+        pg.stop("immediate")
+        try:
+            status, body, r = await pair(http, node, code)
+            assert (status, body["error"]) == (503, "unavailable")
+            assert r.headers["Retry-After"] == "5"
+            async with http.get(f"{node.base}/api/gateways", headers=web("42")) as g:
+                assert g.status == 503
+        finally:
+            pg.start()
+        async with asyncio.timeout(30):
+            while (answer := await pair(http, node, code))[0] == 503:  # noqa: ASYNC110
+                await asyncio.sleep(0.5)  # a client retrying, as the 503 asks
+        assert answer[0] == 200, answer[1]
+        assert [g["name"] for g in await gateways(http, node)] == ["Office PC"]
