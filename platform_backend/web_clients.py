@@ -46,7 +46,7 @@ def register(sio: socketio.AsyncServer, backend: Backend) -> Callable[[], Awaita
         token = auth.get("token") if isinstance(auth, dict) else None
         try:
             ident = verify_token(token if isinstance(token, str) else None,
-                                 backend.settings.jwt_secret)
+                                 backend.settings.jwt_secret, expect="web")
         except AuthError as exc:
             log.info("web client refused: %s", exc.kind)
             raise socketio.exceptions.ConnectionRefusedError(
