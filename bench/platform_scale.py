@@ -47,6 +47,9 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from platform_backend.auth import issue_token
+from platform_backend.pairing import new_token_id
+from platform_backend.store import open_store
+from platform_backend.store_postgres_pairing import pairing_storage_for
 from tests.db_servers import PgServer, RedisServer, free_port
 
 BIN = Path(sys.executable).parent
@@ -125,8 +128,9 @@ class SimGateway:
 
 async def generator(cfg: dict[str, Any]) -> None:
     nodes: list[str] = cfg["nodes"]
-    gws = [SimGateway(i, f"ws://127.0.0.1:{nodes[i % len(nodes)]}/mt4",
-                      issue_token(f"u{i}", SECRET, 7200), cfg["terminals"], cfg["run"])
+    tokens = json.loads(Path(cfg["tokens"]).read_text())  # noqa: ASYNC240 - before the load
+    gws = [SimGateway(i, f"ws://127.0.0.1:{nodes[i % len(nodes)]}/mt4", tokens[i],
+                      cfg["terminals"], cfg["run"])
            for i in range(cfg["gateways"])]
     sem = asyncio.Semaphore(40)
 
@@ -249,7 +253,10 @@ async def run_config(label: str, db: str, redis_url: str | None, n_nodes: int,
                                  auth={"token": issue_token(f"u{i}", SECRET, 7200)},
                                  transports=["websocket"], wait_timeout=30)
             watchers.append(client)
-        cfg = {"nodes": [n.port for n in nodes], "gateways": args.gateways,
+        tokens_file = workdir / f"{label}-tokens.json"
+        tokens_file.write_text(json.dumps(await gateway_tokens(db, args.gateways)))
+        cfg = {"tokens": str(tokens_file), "nodes": [n.port for n in nodes],
+               "gateways": args.gateways,
                "terminals": args.terminals, "rate": args.rate, "steps": args.steps,
                "seconds": args.seconds, "run": f"{label}{int(time.time()) % 100000}"}
         gen = await asyncio.create_subprocess_exec(
@@ -301,6 +308,26 @@ async def run_config(label: str, db: str, redis_url: str | None, n_nodes: int,
     finally:
         for n in nodes:
             n.stop()
+
+
+async def gateway_tokens(db: str, count: int) -> list[str]:
+    """Gateway tokens (kind gateway, recorded in the store like issue-token --kind
+    gateway does), one per simulated gateway and user."""
+    store = open_store(db)
+    await store.open()
+    pairing = pairing_storage_for(store)
+    tokens = []
+    try:
+        for i in range(count):
+            token_id = new_token_id()
+            await pairing.add_gateway_token(token_id, f"u{i}", f"bench {i}", "bench",
+                                            time.time())
+            tokens.append(issue_token(f"u{i}", SECRET, 7200, kind="gateway",
+                                      token_id=token_id))
+    finally:
+        await pairing.close()
+        await store.close()
+    return tokens
 
 
 LAGS: dict[int, dict[str, float]] = {}
