@@ -33,6 +33,7 @@ from .loop_lag import LoopLag
 from .pairing import Pairing
 from .pairing_door import GatewayDoor
 from .store import StoreUnavailable, open_store
+from .store_postgres_pairing import pairing_storage_for
 from .store_url import StoreUrl, parse_store_url
 from .web_clients import NAMESPACE, register, room
 from .web_panel import PANEL_DIR, SecurityHeaders, panel_routes
@@ -76,8 +77,8 @@ class Backend:
                                     command_ttl=settings.command_ttl,
                                     reply_grace=settings.reply_grace)
         self.router.on_orphan_reply = self._orphan_reply
-        self.pairing = Pairing.open(self.store, settings.jwt_secret, self.node_id,
-                                    settings.redis_url)
+        self.pairing = Pairing(pairing_storage_for(self.store), settings.jwt_secret,
+                               self.node_id, redis_url=settings.redis_url)
         self.gateway_door = GatewayDoor(self.pairing, settings.jwt_secret, self.router.links)
         self.bus: ClusterBus | None = None
         self.web_clients = 0
@@ -125,11 +126,11 @@ class Backend:
     async def startup(self) -> None:
         await self.store.open()
         await self.store.release_node(self.node_id)
-        await self.pairing.start()
         for job, name in ((self.store.watch(), "db-watch"), (self.loop_lag.run(), "loop-lag")):
             task = asyncio.get_running_loop().create_task(job, name=name)
             self.background.add(task)
             task.add_done_callback(self.background.discard)
+        await self.pairing.start()
         if self.settings.redis_url:
             self.bus = ClusterBus(self.settings.redis_url, self.router)
             self.bus.deliver = self._deliver_from_other_node

@@ -81,9 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
                      "gateway door only, recorded in --db so it can be listed and revoked "
                      "(default web)")
     tok.add_argument("--db", type=store_url, default=store_url("platform-backend.sqlite3"),
-                     help="the backend's store, where gateway tokens are recorded: as serve's "
-                     "--db (postgresql://..., sqlite:///PATH or a PATH; default "
-                     "./platform-backend.sqlite3)")
+                     help="the backend's store, where gateway tokens are recorded (default "
+                     "./platform-backend.sqlite3, as for serve)")
     tok.add_argument("--name", type=_label, default="issued by issue-token",
                      help="gateway tokens: the name shown in the gateway list")
     tok.add_argument("--machine", type=_label, default=socket.gethostname()[:64] or "unknown",
@@ -124,8 +123,8 @@ def _label(value: str) -> str:
 def _issue_token(args: argparse.Namespace) -> int:
     from .auth import USER_ID, issue_token
     from .pairing import new_token_id
-    from .pairing_store import open_pairing_storage
     from .store import StoreUnavailable, open_store
+    from .store_postgres_pairing import pairing_storage_for
 
     if not USER_ID.match(args.user):
         print("platform-backend: a user id is 1-64 letters, digits or _.:@-", file=sys.stderr)
@@ -143,24 +142,20 @@ def _issue_token(args: argparse.Namespace) -> int:
 
     async def record() -> None:
         store = open_store(args.db)
-        # open() retries an unreachable PostgreSQL forever (a node waits for its database);
-        # a one-shot command gives up.
         await asyncio.wait_for(store.open(), 30)
+        pairing = pairing_storage_for(store)
         try:
-            pairing = open_pairing_storage(store)
-            try:
-                await pairing.add_gateway_token(token_id, args.user, args.name, args.machine,
-                                                time.time())
-            finally:
-                await pairing.close()
+            await pairing.add_gateway_token(token_id, args.user, args.name, args.machine,
+                                            time.time())
         finally:
+            await pairing.close()
             await store.close()
 
     try:
         asyncio.run(record())
     except (OSError, sqlite3.Error, StoreUnavailable, TimeoutError) as exc:
-        print(f"platform-backend: cannot record the token in {args.db.redacted()}: "
-              f"{exc or 'the database did not answer in 30 s'}", file=sys.stderr)
+        print(f"platform-backend: cannot record the token in {args.db.redacted()}: {exc}",
+              file=sys.stderr)
         return 1
     print(issue_token(args.user, secret, args.ttl, kind="gateway", token_id=token_id))
     return 0

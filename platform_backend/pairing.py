@@ -29,14 +29,14 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import redis.asyncio as aioredis
 
 from .auth import issue_token
 from .pairing_rate import Hit, Limit, LocalRateLimits, RateLimits
 from .pairing_rate_redis import RedisRateLimits
-from .pairing_store import GatewayRecord, PairingStorage, open_pairing_storage
-from .store import Store
+from .pairing_store import GatewayRecord, PairingStorage, PairingStore
 
 log = logging.getLogger(__name__)
 
@@ -110,10 +110,9 @@ class Pairing:
         self._local_closers: list[Callable[[str], Awaitable[None]]] = []
 
     @classmethod
-    def open(cls, store: Store, secret: str, node_id: str,
+    def open(cls, db_path: Path | str, secret: str, node_id: str,
              redis_url: str | None = None) -> Pairing:
-        """Pairing kept in the same database as `store` (start it after `store.open()`)."""
-        return cls(open_pairing_storage(store), secret, node_id, redis_url=redis_url)
+        return cls(PairingStore(db_path), secret, node_id, redis_url=redis_url)
 
     def set_limits(self, limits: PairingLimits) -> None:
         self.limits = limits

@@ -2,11 +2,9 @@
 gateway tokens they were exchanged for (owner, name, machine, revocation, where and
 whether the gateway is linked right now).
 
-The tables live in the backend's own database (migration 3 of `store_schema`), next to
-everything else: `PairingStore` here for a SQLite file (its own connection, every
-statement on one worker thread, never on the event loop), `PostgresPairingStore`
-(`pairing_store_postgres.py`) on the PostgreSQL store's pool. `open_pairing_storage`
-picks the one that matches an open `Store`.
+Kept apart from `store.Store` so it can move to another database behind the same async
+methods. The SQLite implementation shares the backend's database file and runs every
+statement on one worker thread, never on the event loop.
 """
 
 from __future__ import annotations
@@ -17,15 +15,36 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, TypeVar
-
-from .store import StoreUnavailable
-from .store_sqlite import migrate
-
-if TYPE_CHECKING:
-    from .store import Store
+from typing import Protocol, TypeVar
 
 T = TypeVar("T")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS pairing_codes (
+    code_hash TEXT PRIMARY KEY,
+    selector TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    expires_at REAL NOT NULL,
+    used_at REAL,
+    failures INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS pairing_codes_selector ON pairing_codes (selector);
+CREATE TABLE IF NOT EXISTS gateway_tokens (
+    token_id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    machine TEXT NOT NULL,
+    linked_at REAL NOT NULL,
+    revoked_at REAL,
+    gateway_id TEXT,
+    version TEXT,
+    node_id TEXT,
+    online INTEGER NOT NULL DEFAULT 0,
+    last_seen REAL
+);
+CREATE INDEX IF NOT EXISTS gateway_tokens_user ON gateway_tokens (user_id);
+"""
 
 # Codes are kept a day past expiry (for audits), then deleted when new ones are made.
 CODE_RETENTION_S = 24 * 3600
@@ -50,8 +69,7 @@ class GatewayRecord:
 
 
 class PairingStorage(Protocol):
-    """What pairing needs from a database: `PairingStore` (SQLite) and
-    `PostgresPairingStore`. Every method may raise `store.StoreUnavailable`."""
+    """What pairing needs from a database; `PairingStore` is the SQLite one."""
 
     async def close(self) -> None: ...
     async def add_code(self, code_hash: str, selector: str, user_id: str, now: float,
@@ -76,7 +94,7 @@ class PairingStore:
         self._conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA busy_timeout=10000")
-        migrate(self._conn)
+        self._conn.executescript(SCHEMA)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pairing-store")
 
     async def close(self) -> None:
@@ -84,10 +102,7 @@ class PairingStore:
         self._executor.shutdown(wait=False)
 
     async def _run(self, fn: Callable[[], T]) -> T:
-        try:
-            return await asyncio.get_running_loop().run_in_executor(self._executor, fn)
-        except sqlite3.OperationalError as exc:  # locked, disk I/O
-            raise StoreUnavailable(str(exc)) from exc
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn)
 
     def _transaction(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         c = self._conn
@@ -194,15 +209,3 @@ class PairingStore:
         await self._run(lambda: self._conn.execute(
             "UPDATE gateway_tokens SET online = 0 WHERE node_id = ? AND online = 1",
             (node_id,)).close())
-
-
-def open_pairing_storage(store: Store) -> PairingStorage:
-    """Pairing storage in the same database as `store` (PostgreSQL: the store must be open
-    before it is used, as it shares the store's pool)."""
-    if store.url.kind == "postgresql":
-        from .pairing_store_postgres import PostgresPairingStore
-        from .store_postgres import PostgresStore
-
-        assert isinstance(store, PostgresStore)
-        return PostgresPairingStore(store)
-    return PairingStore(store.url.target)

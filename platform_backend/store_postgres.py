@@ -85,12 +85,10 @@ class PostgresStore(Store):
         self.call_timeout = call_timeout
         self._pool: asyncpg.Pool | None = None
 
-    @asynccontextmanager
-    async def connection(self) -> AsyncIterator[Any]:
-        """A pooled connection; an unreachable server raises StoreUnavailable (and moves
-        `health`). Other tables' code (`pairing_store_postgres`) shares the pool this way."""
-        async with self._conn() as con:
-            yield con
+    def connection(self) -> Any:
+        """A pooled connection (async context manager) for tables kept by other modules
+        (pairing); failures to reach the server raise StoreUnavailable."""
+        return self._conn()
 
     @asynccontextmanager
     async def _conn(self) -> AsyncIterator[Any]:

@@ -5,12 +5,15 @@ A node applies, at start-up, every migration above the version recorded in
 at once cannot race: on PostgreSQL the whole upgrade runs under a session advisory lock,
 on SQLite under `BEGIN IMMEDIATE` (one writer). Migration 1 is the schema the SQLite
 store had before versions existed, written with IF NOT EXISTS so an old file upgrades.
-To add a table, append a migration; never edit one that has shipped.
+To add a table (pairing codes, gateway tokens, ...), append a migration; never edit one
+that has shipped.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from .pairing_store import SCHEMA as PAIRING_SQLITE
 
 ADVISORY_LOCK_KEY = 0x4D54345F53544F52
 """pg_advisory_lock key for migrations ("MT4_STOR"): any fixed bigint the app owns."""
@@ -109,36 +112,12 @@ CREATE TABLE command_journal (
 );
 """,
     ),
+)
+
+MIGRATIONS += (
     Migration(
-        3, "pairing codes, gateway tokens",
-        # IF NOT EXISTS: SQLite files of the pairing branch made these tables before they
-        # were a migration.
-        sqlite="""
-CREATE TABLE IF NOT EXISTS pairing_codes (
-    code_hash TEXT PRIMARY KEY,
-    selector TEXT NOT NULL,
-    user_id TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    expires_at REAL NOT NULL,
-    used_at REAL,
-    failures INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS pairing_codes_selector ON pairing_codes (selector);
-CREATE TABLE IF NOT EXISTS gateway_tokens (
-    token_id TEXT PRIMARY KEY,
-    user_id TEXT NOT NULL,
-    name TEXT NOT NULL,
-    machine TEXT NOT NULL,
-    linked_at REAL NOT NULL,
-    revoked_at REAL,
-    gateway_id TEXT,
-    version TEXT,
-    node_id TEXT,
-    online INTEGER NOT NULL DEFAULT 0,
-    last_seen REAL
-);
-CREATE INDEX IF NOT EXISTS gateway_tokens_user ON gateway_tokens (user_id);
-""",
+        3, "pairing codes and gateway tokens (pairing_store.py keeps them on SQLite)",
+        sqlite=PAIRING_SQLITE,
         postgres="""
 CREATE TABLE pairing_codes (
     code_hash TEXT PRIMARY KEY,

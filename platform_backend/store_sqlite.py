@@ -30,27 +30,6 @@ from .store_url import StoreUrl
 T = TypeVar("T")
 
 
-def migrate(c: sqlite3.Connection) -> None:
-    """Apply every migration above the file's version, under one write lock (so processes
-    opening the file at once cannot race). Used by the store and by `pairing_store`."""
-    c.execute("BEGIN IMMEDIATE")
-    try:
-        c.execute(VERSION_TABLE)
-        row = c.execute("SELECT MAX(version) FROM schema_version").fetchone()
-        current = int(row[0]) if row and row[0] is not None else 0
-        for m in MIGRATIONS:
-            if m.version > current:
-                for statement in m.sqlite.split(";"):
-                    if statement.strip():
-                        c.execute(statement)
-                c.execute("DELETE FROM schema_version")
-                c.execute("INSERT INTO schema_version (version) VALUES (?)", (m.version,))
-        c.execute("COMMIT")
-    except BaseException:
-        c.execute("ROLLBACK")
-        raise
-
-
 class SqliteStore(Store):
     def __init__(self, url: StoreUrl) -> None:
         self.url = url
@@ -82,7 +61,26 @@ class SqliteStore(Store):
         c.execute("PRAGMA synchronous=NORMAL")
         c.execute("PRAGMA busy_timeout=10000")
         self._conn = c
-        migrate(c)
+        self._migrate(c)
+
+    @staticmethod
+    def _migrate(c: sqlite3.Connection) -> None:
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            c.execute(VERSION_TABLE)
+            row = c.execute("SELECT MAX(version) FROM schema_version").fetchone()
+            current = int(row[0]) if row and row[0] is not None else 0
+            for m in MIGRATIONS:
+                if m.version > current:
+                    for statement in m.sqlite.split(";"):
+                        if statement.strip():
+                            c.execute(statement)
+                    c.execute("DELETE FROM schema_version")
+                    c.execute("INSERT INTO schema_version (version) VALUES (?)", (m.version,))
+            c.execute("COMMIT")
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
 
     async def close(self) -> None:
         if self._conn is not None:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from platform_backend.pairing_store import open_pairing_storage
 from platform_backend.store import open_store
+from platform_backend.store_postgres_pairing import pairing_storage_for
 from platform_backend.store_schema import LATEST
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(60)]
@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(60)]
 async def test_codes_tokens_and_revocations_are_shared_by_the_nodes(store_url: str) -> None:
     stores = [open_store(store_url) for _ in range(3)]
     await asyncio.gather(*(s.open() for s in stores))
-    nodes = [open_pairing_storage(s) for s in stores]
+    nodes = [pairing_storage_for(s) for s in stores]
     try:
         now = time.time()
         await nodes[0].add_code("hash-1", "sel-1", "42", now, now + 600)
@@ -71,7 +71,7 @@ async def test_a_pairing_branch_sqlite_file_keeps_its_tokens(tmp_path: Path) -> 
     c.close()
     store = open_store(str(path))
     await store.open()
-    pairing = open_pairing_storage(store)
+    pairing = pairing_storage_for(store)
     try:
         state = await pairing.token_state("old-token-1")
         assert state is not None and state.user_id == "42" and not state.revoked

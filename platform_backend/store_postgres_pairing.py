@@ -1,11 +1,26 @@
-"""Pairing codes and gateway tokens on PostgreSQL, in the store's database and on its
-connection pool (`PostgresStore.connection`), so every node sees the same codes,
-tokens and revocations. Same behaviour as `pairing_store.PairingStore` (SQLite)."""
+"""Pairing codes and gateway tokens on PostgreSQL (`pairing_store.PairingStorage`), on
+the pool of the node's `PostgresStore` (tables from its migration 3). Same rules as the
+SQLite `PairingStore`: codes are single use and burn after `max_failures` wrong tries
+sharing their selector; a redeemed code and the token it buys are written at once."""
 
 from __future__ import annotations
 
-from .pairing_store import CODE_RETENTION_S, GatewayRecord, TokenState
+from .pairing_store import (
+    CODE_RETENTION_S,
+    GatewayRecord,
+    PairingStorage,
+    PairingStore,
+    TokenState,
+)
+from .store import Store
 from .store_postgres import PostgresStore
+
+
+def pairing_storage_for(store: Store) -> PairingStorage:
+    """Pairing codes and gateway tokens live in the same database as everything else."""
+    if isinstance(store, PostgresStore):
+        return PostgresPairingStore(store)
+    return PairingStore(store.url.target)
 
 
 class PostgresPairingStore:
@@ -13,9 +28,7 @@ class PostgresPairingStore:
         self._store = store
 
     async def close(self) -> None:
-        """Nothing of its own to close: the pool is the store's."""
-
-    # -- pairing codes ----------------------------------------------------------------
+        """The pool belongs to the PostgresStore, which closes it."""
 
     async def add_code(self, code_hash: str, selector: str, user_id: str, now: float,
                        expires_at: float) -> None:
@@ -28,9 +41,8 @@ class PostgresPairingStore:
 
     async def redeem_code(self, code_hash: str, selector: str, now: float, max_failures: int,
                           token_id: str, name: str, machine: str) -> str | None:
-        """As `PairingStore.redeem_code`. The code's row is taken by one UPDATE, so two
-        nodes redeeming the same code at once cannot both get it."""
         async with self._store.connection() as con, con.transaction():
+            # The row lock makes two redeems of one code take turns: one wins.
             user_id = await con.fetchval(
                 "UPDATE pairing_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS "
                 "NULL AND expires_at > $2 AND failures < $3 RETURNING user_id",
@@ -45,8 +57,6 @@ class PostgresPairingStore:
                               "linked_at) VALUES ($1, $2, $3, $4, $5)",
                               token_id, user_id, name, machine, now)
             return str(user_id)
-
-    # -- gateway tokens ---------------------------------------------------------------
 
     async def add_gateway_token(self, token_id: str, user_id: str, name: str, machine: str,
                                 now: float) -> None:
@@ -83,15 +93,14 @@ class PostgresPairingStore:
     async def link_opened(self, token_id: str, gateway_id: str, version: str | None,
                           node_id: str, now: float) -> None:
         async with self._store.connection() as con:
-            await con.execute("UPDATE gateway_tokens SET gateway_id = $2, version = $3, "
-                              "node_id = $4, online = TRUE, last_seen = $5 "
-                              "WHERE token_id = $1", token_id, gateway_id, version, node_id,
-                              now)
+            await con.execute("UPDATE gateway_tokens SET gateway_id = $1, version = $2, "
+                              "node_id = $3, online = TRUE, last_seen = $4 WHERE token_id = $5",
+                              gateway_id, version, node_id, now, token_id)
 
     async def link_closed(self, token_id: str, node_id: str, now: float) -> None:
         async with self._store.connection() as con:
-            await con.execute("UPDATE gateway_tokens SET online = FALSE, last_seen = $3 "
-                              "WHERE token_id = $1 AND node_id = $2", token_id, node_id, now)
+            await con.execute("UPDATE gateway_tokens SET online = FALSE, last_seen = $1 "
+                              "WHERE token_id = $2 AND node_id = $3", now, token_id, node_id)
 
     async def release_node(self, node_id: str) -> None:
         async with self._store.connection() as con:
