@@ -16,7 +16,7 @@ import uvicorn
 
 from platform_backend.app import Settings, create_app
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(60)]
+pytestmark = [pytest.mark.timeout(60)]
 
 SECRET = "serving-test-secret-0123456789abcdefgh"
 
@@ -64,6 +64,7 @@ def _assert_security_headers(r: aiohttp.ClientResponse) -> None:
     assert r.headers["Referrer-Policy"] == "no-referrer"
 
 
+@pytest.mark.asyncio
 async def test_panel_is_served_with_cache_and_security_headers(tmp_path: Path) -> None:
     dist = _built_panel(tmp_path)
     async with _serve(tmp_path, dist) as base, aiohttp.ClientSession() as http:
@@ -95,6 +96,7 @@ async def test_panel_is_served_with_cache_and_security_headers(tmp_path: Path) -
             assert r.status == 404
 
 
+@pytest.mark.asyncio
 async def test_missing_build_serves_a_page_saying_how_to_build(tmp_path: Path) -> None:
     async with _serve(tmp_path, tmp_path / "nothing-here") as base, \
             aiohttp.ClientSession() as http:

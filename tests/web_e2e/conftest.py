@@ -16,7 +16,13 @@ import pytest_asyncio
 from playwright.async_api import Browser, async_playwright
 from websockets.asyncio.client import connect
 
-from ..e2e_platform.harness import LOCAL_TOKEN, Backend, GatewayProc, issue_token
+from ..e2e_platform.harness import (
+    LOCAL_TOKEN,
+    Backend,
+    GatewayProc,
+    issue_token,
+    wait_for_async,
+)
 from .browser import launch, require_browser_and_panel
 
 OWNER = "42"
@@ -57,6 +63,15 @@ class Chain:
                     if msg.get("request_id") == rid:
                         return msg, time.monotonic()
 
+    async def wait_terminals(self, count: int, timeout: float = 30.0) -> None:
+        """Until the gateway has `count` terminals connected (the demo ones connect just
+        after the gateway starts listening)."""
+
+        async def ready() -> bool:
+            return int((await self.gateway.health()).get("active_agents", 0)) >= count
+
+        await wait_for_async(ready, timeout, f"{count} terminals at the gateway")
+
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def chain(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Chain]:
@@ -70,6 +85,7 @@ async def chain(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Chain
     await gateway.start_ready()
     made = Chain(tmp, backend, gateway)
     try:
+        await made.wait_terminals(2)
         yield made
     finally:
         made.gateway.terminate()

@@ -33,20 +33,25 @@ async def shoot(out: Path) -> list[Path]:
         tmp = Path(d)
         backend = Backend(tmp)
         await backend.start_ready()
-        token_file = tmp / "gateway-token"
-        token_file.write_text(issue_token(OWNER, gateway_db=backend.db))
-        gateway = GatewayProc(tmp, backend.gateway_url, token_file, demo=2, manual_rate=0)
-        await gateway.start_ready()
-        chain = Chain(tmp, backend, gateway)
-        try:
-            for agent, data in TRADES:
-                reply, _ = await chain.command(agent, "execute_trade", data)
-                assert reply["success"], reply
-            token = issue_token(OWNER)
-            async with async_playwright() as pw:
-                browser = await launch(pw)
-                desk = await Panel.open(browser, chain.url, token, DESKTOP)
-                await desk.wait_live()
+        token = issue_token(OWNER)
+        async with async_playwright() as pw:
+            browser = await launch(pw)
+            # The page is open before the gateway links, so it also gets the terminals'
+            # symbol_info (the backend replays only status and snapshots on connect) and the
+            # ticket can show the symbol's rules.
+            desk = await Panel.open(browser, backend.http_url, token, DESKTOP)
+            await desk.wait_live()
+            token_file = tmp / "gateway-token"
+            token_file.write_text(issue_token(OWNER, gateway_db=backend.db))
+            gateway = GatewayProc(tmp, backend.gateway_url, token_file, demo=2,
+                                  manual_rate=0)
+            await gateway.start_ready()
+            chain = Chain(tmp, backend, gateway)
+            try:
+                await chain.wait_terminals(2)
+                for agent, data in TRADES:
+                    reply, _ = await chain.command(agent, "execute_trade", data)
+                    assert reply["success"], reply
 
                 async def four_rows() -> bool:
                     return len(await desk.position_rows()) == 4
@@ -54,6 +59,9 @@ async def shoot(out: Path) -> list[Path]:
                 await wait_for_async(four_rows, 20, "the demo positions on the page")
                 # let the equity curves and the heartbeat ages collect a few points
                 await desk.page.wait_for_timeout(6000)
+                # the list was loaded before the gateway linked and does not refresh by itself
+                await desk.by_id("gateways-refresh").click()
+                await desk.page.locator('[data-testid^="gateway-row-"]').first.wait_for()
                 shots = [out / "web-panel-desktop.png"]
                 await desk.page.screenshot(path=str(shots[-1]), full_page=True)
 
@@ -73,11 +81,11 @@ async def shoot(out: Path) -> list[Path]:
                 await phone.page.wait_for_timeout(3000)
                 shots.append(out / "web-panel-phone.png")
                 await phone.page.screenshot(path=str(shots[-1]))  # the first screenful
+                return shots
+            finally:
                 await browser.close()
-            return shots
-        finally:
-            gateway.terminate()
-            backend.terminate()
+                gateway.terminate()
+                backend.terminate()
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ function load(...events: unknown[]) {
 
 beforeEach(() => {
   useMt4Store.getState().reset();
-  useUiStore.setState({ selected: ALL, dialog: null, ticketOpen: false });
+  useUiStore.setState({ selected: ALL, dialog: null, ticketOpen: false, anyGatewayOnline: null });
 });
 afterEach(() => cleanup());
 
@@ -105,6 +105,15 @@ describe("accounts", () => {
     expect(screen.getByTestId("terminal-status-demo-2").dataset.status).toBe("disconnected");
     expect(screen.getByTestId("gateway-status-demo-2").dataset.online).toBe("false");
     expect(screen.getByTestId("equity-curve-demo-1").tagName.toLowerCase()).toBe("svg");
+  });
+
+  it("a terminal that closed cleanly shows its gateway offline once no gateway of the user is online", () => {
+    load(status("demo-1", "connected"), status("demo-1", "disconnected", "connection closed"));
+    render(<AccountCards />);
+    expect(screen.getByTestId("gateway-status-demo-1").dataset.online).toBe("true");
+    act(() => useUiStore.getState().setAnyGatewayOnline(false));
+    expect(screen.getByTestId("gateway-status-demo-1").dataset.online).toBe("false");
+    expect(screen.getByTestId("status-reason-demo-1").textContent).toBe("connection closed");
   });
 
   it("the page's link state and the ignored-event count", () => {

@@ -3,6 +3,7 @@
 import { useNow } from "../hooks/useNow";
 import { formatAge } from "../lib/format";
 import { useMt4Store, type TerminalState } from "../stores/mt4.store";
+import { useUiStore } from "../stores/ui.store";
 
 const LINK_LABEL = {
   connecting: "Connecting…",
@@ -44,6 +45,9 @@ export function MT4ConnectionStatus({ terminal }: { terminal: TerminalState }) {
   const now = useNow(1000);
   const id = terminal.agentId;
   const status = effectiveStatus(terminal, now);
+  const anyGatewayOnline = useUiStore((s) => s.anyGatewayOnline);
+  // A disconnected terminal while none of the user's gateways is online: its gateway is gone.
+  const gatewayOnline = terminal.gatewayOnline && !(status === "disconnected" && anyGatewayOnline === false);
   // Before the first heartbeat reaches this page, the backend's "last seen" stands in.
   const seen = terminal.lastHeartbeatAt ?? (terminal.info.last_seen ? Date.parse(terminal.info.last_seen) : Number.NaN);
   const age = Number.isNaN(seen) ? null : Math.max(0, now - seen);
@@ -53,11 +57,11 @@ export function MT4ConnectionStatus({ terminal }: { terminal: TerminalState }) {
         {status}
       </span>
       <span
-        className={`badge ${terminal.gatewayOnline ? "badge-live" : "badge-disconnected"}`}
+        className={`badge ${gatewayOnline ? "badge-live" : "badge-disconnected"}`}
         data-testid={`gateway-status-${id}`}
-        data-online={terminal.gatewayOnline ? "true" : "false"}
+        data-online={gatewayOnline ? "true" : "false"}
       >
-        gateway {terminal.gatewayOnline ? "online" : "offline"}
+        gateway {gatewayOnline ? "online" : "offline"}
       </span>
       <span className="muted" data-testid={`heartbeat-age-${id}`}>
         heartbeat {formatAge(age)}

@@ -5,12 +5,14 @@ import { createPairingCode, listGateways, revokeGateway, type ApiFailure, type L
 import { formatCountdown, formatTime } from "../lib/format";
 import { reasonText } from "../lib/auth";
 import { useNow } from "../hooks/useNow";
-import { useMt4Store } from "../stores/mt4.store";
+import { signOutWith } from "../hooks/useMT4WebSocket";
 import { useUiStore } from "../stores/ui.store";
+
+const GATEWAYS_REFRESH_MS = 15_000;
 
 function explain(f: ApiFailure): string {
   if (f.status === 401) {
-    useMt4Store.getState().setLink({ state: "signed_out", reason: reasonText(f.reason ?? "invalid") });
+    signOutWith(f.reason ?? "invalid");
     return `Signed out: ${reasonText(f.reason ?? "invalid")}`;
   }
   return f.message;
@@ -50,11 +52,15 @@ export function PairingPanel({ token }: { token: string }) {
     if (r.ok) {
       setGateways(r.value);
       setListError(null);
+      useUiStore.getState().setAnyGatewayOnline(r.value.some((g) => g.online));
     } else setListError(explain(r));
   }, [token]);
 
   useEffect(() => {
     void refresh();
+    // a gateway that went away cleanly is only seen here (its terminals just say disconnected)
+    const id = setInterval(() => void refresh(), GATEWAYS_REFRESH_MS);
+    return () => clearInterval(id);
   }, [refresh]);
 
   const makeCode = async () => {

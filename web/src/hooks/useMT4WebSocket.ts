@@ -76,7 +76,8 @@ const DISCONNECT_WORDS: Readonly<Record<string, string>> = {
   "parse error": "the platform sent something unreadable",
 };
 
-function signOutWith(reason: string): void {
+/** The platform refused the token (here or at the JSON API): forget it and say why. */
+export function signOutWith(reason: string): void {
   forgetToken();
   store().setLink({ state: "signed_out", reason: reasonText(reason) });
 }

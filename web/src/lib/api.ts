@@ -26,10 +26,17 @@ export interface LinkedGateway {
   online: boolean;
 }
 
+let apiBase = "";
+
+/** Where the platform's API lives: "" (this page's origin, the normal case) or an absolute URL. */
+export function setApiBase(base: string): void {
+  apiBase = base.replace(/\/+$/, "");
+}
+
 async function call(path: string, token: string, method: string, body?: unknown): Promise<{ status: number; json: unknown }> {
   const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: "application/json" };
   if (body !== undefined) headers["content-type"] = "application/json";
-  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: "omit", cache: "no-store" });
+  const res = await fetch(apiBase + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: "omit", cache: "no-store" });
   let json: unknown = null;
   if (res.status !== 204) {
     try {

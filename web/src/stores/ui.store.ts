@@ -21,18 +21,23 @@ interface UiState {
   selected: string;
   dialog: DialogSpec | null;
   ticketOpen: boolean;
+  /** From GET /api/gateways: whether any of the user's linked gateways is online (null: not known). */
+  anyGatewayOnline: boolean | null;
   select(agentId: string): void;
   ask(dialog: DialogSpec): void;
   closeDialog(): void;
   setTicketOpen(open: boolean): void;
+  setAnyGatewayOnline(online: boolean | null): void;
 }
 
 export const useUiStore = create<UiState>()((set) => ({
   selected: ALL,
   dialog: null,
   ticketOpen: false,
+  anyGatewayOnline: null,
   select: (selected) => set({ selected }),
   ask: (dialog) => set({ dialog }),
   closeDialog: () => set({ dialog: null }),
   setTicketOpen: (ticketOpen) => set({ ticketOpen }),
+  setAnyGatewayOnline: (anyGatewayOnline) => set({ anyGatewayOnline }),
 }));
