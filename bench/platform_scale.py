@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
@@ -43,8 +44,12 @@ sys.path.insert(0, str(ROOT))
 import aiohttp
 import socketio
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from platform_backend.auth import issue_token
+from platform_backend.pairing import new_token_id
+from platform_backend.store import open_store
+from platform_backend.store_postgres_pairing import pairing_storage_for
 from tests.db_servers import PgServer, RedisServer, free_port
 
 BIN = Path(sys.executable).parent
@@ -83,6 +88,9 @@ class SimGateway:
         self.seq = 0
         self.acked = 0
         self.ws: Any = None
+        self.lost = False
+        """The node closed this link (e.g. its keepalive ping went unanswered while the
+        generator was starved of CPU); it sends nothing more."""
 
     async def open(self) -> None:
         self.ws = await connect(self.url, additional_headers={
@@ -95,24 +103,34 @@ class SimGateway:
         self.seq = self.acked = int(welcome["acked_seq"])
 
     async def read_acks(self) -> None:
-        async for raw in self.ws:
-            msg = json.loads(raw)
-            if msg.get("type") == "ack":
-                self.acked = max(self.acked, int(msg["seq"]))
+        with contextlib.suppress(ConnectionClosed):
+            async for raw in self.ws:
+                msg = json.loads(raw)
+                if msg.get("type") == "ack":
+                    self.acked = max(self.acked, int(msg["seq"]))
+        self.lost = True
 
     async def send_batch(self) -> int:
+        if self.lost:
+            return 0
         items = []
         for agent in self.agents:
             self.seq += 1
             items.append(account_event(self.seq, agent, 10000.0 + (self.seq % 997)))
-        await self.ws.send('{"type":"batch","events":[' + ",".join(items) + "]}")
+        try:
+            await self.ws.send('{"type":"batch","events":[' + ",".join(items) + "]}")
+        except ConnectionClosed:
+            self.lost = True
+            self.seq -= len(items)
+            return 0
         return len(items)
 
 
 async def generator(cfg: dict[str, Any]) -> None:
     nodes: list[str] = cfg["nodes"]
-    gws = [SimGateway(i, f"ws://127.0.0.1:{nodes[i % len(nodes)]}/mt4",
-                      issue_token(f"u{i}", SECRET, 7200), cfg["terminals"], cfg["run"])
+    tokens = json.loads(Path(cfg["tokens"]).read_text())  # noqa: ASYNC240 - before the load
+    gws = [SimGateway(i, f"ws://127.0.0.1:{nodes[i % len(nodes)]}/mt4", tokens[i],
+                      cfg["terminals"], cfg["run"])
            for i in range(cfg["gateways"])]
     sem = asyncio.Semaphore(40)
 
@@ -148,14 +166,16 @@ async def generator(cfg: dict[str, Any]) -> None:
         print(json.dumps({"op": "step", "mult": mult, "t0": t0, "t1": t1,
                           "offered": per_s * cfg["terminals"] * len(gws),
                           "sent": sent1 - sent0, "acked": acked1 - acked0,
-                          "backlog0": sent0 - acked0, "backlog1": sent1 - acked1}),
+                          "backlog0": sent0 - acked0, "backlog1": sent1 - acked1,
+                          "lost_links": sum(g.lost for g in gws)}),
               flush=True)
     # let the backlog drain (bounded) so the final audit sees everything acked
     deadline = loop.time() + 30
-    while loop.time() < deadline and any(g.acked < g.seq for g in gws):  # noqa: ASYNC110
+    while loop.time() < deadline and any(g.acked < g.seq and not g.lost for g in gws):  # noqa: ASYNC110
         await asyncio.sleep(0.2)
     print(json.dumps({"op": "done", "sent": sum(g.seq for g in gws),
-                      "acked": sum(g.acked for g in gws)}), flush=True)
+                      "acked": sum(g.acked for g in gws),
+                      "lost_links": sum(g.lost for g in gws)}), flush=True)
     for r in readers:
         r.cancel()
     for g in gws:
@@ -233,7 +253,10 @@ async def run_config(label: str, db: str, redis_url: str | None, n_nodes: int,
                                  auth={"token": issue_token(f"u{i}", SECRET, 7200)},
                                  transports=["websocket"], wait_timeout=30)
             watchers.append(client)
-        cfg = {"nodes": [n.port for n in nodes], "gateways": args.gateways,
+        tokens_file = workdir / f"{label}-tokens.json"
+        tokens_file.write_text(json.dumps(await gateway_tokens(db, args.gateways)))
+        cfg = {"tokens": str(tokens_file), "nodes": [n.port for n in nodes],
+               "gateways": args.gateways,
                "terminals": args.terminals, "rate": args.rate, "steps": args.steps,
                "seconds": args.seconds, "run": f"{label}{int(time.time()) % 100000}"}
         gen = await asyncio.create_subprocess_exec(
@@ -264,20 +287,20 @@ async def run_config(label: str, db: str, redis_url: str | None, n_nodes: int,
                     "config": label, "offered": msg["offered"], "sent": msg["sent"] / secs,
                     "stored": stored, "backlog0": msg["backlog0"], "backlog1": msg["backlog1"],
                     "p50_ms": pct(window, 0.5) * 1000, "p99_ms": pct(window, 0.99) * 1000,
-                    "lag_p99_ms": lags,
+                    "lag_p99_ms": lags, "lost_links": msg["lost_links"],
                     "db_cpu_us_per_ev": (cpu_db1 - cpu_db0) / max(1, msg["acked"]) * 1e6,
                     "node_cpu_us_per_ev": (cpu_nodes1 - cpu_nodes0) / max(1, msg["acked"])
                     * 1e6,
                 }
-                row["sustained"] = (row["stored"] >= 0.97 * row["sent"]
+                row["sustained"] = (not msg["lost_links"] and row["stored"] >= 0.97 * row["sent"]
                                     and msg["backlog1"] - msg["backlog0"] <= msg["offered"])
                 rows.append(row)
                 print_row(row)
                 cpu_db0, cpu_nodes0 = cpu_db1, cpu_nodes1
                 lag_task = asyncio.ensure_future(poll_lag(nodes))
             elif msg["op"] == "done":
-                print(f"[{label}] after draining: {msg['acked']}/{msg['sent']} events acked",
-                      flush=True)
+                print(f"[{label}] after draining: {msg['acked']}/{msg['sent']} events acked "
+                      f"({msg['lost_links']} links closed by the nodes)", flush=True)
         await gen.wait()
         for w in watchers:
             await w.disconnect()
@@ -285,6 +308,26 @@ async def run_config(label: str, db: str, redis_url: str | None, n_nodes: int,
     finally:
         for n in nodes:
             n.stop()
+
+
+async def gateway_tokens(db: str, count: int) -> list[str]:
+    """Gateway tokens (kind gateway, recorded in the store like issue-token --kind
+    gateway does), one per simulated gateway and user."""
+    store = open_store(db)
+    await store.open()
+    pairing = pairing_storage_for(store)
+    tokens = []
+    try:
+        for i in range(count):
+            token_id = new_token_id()
+            await pairing.add_gateway_token(token_id, f"u{i}", f"bench {i}", "bench",
+                                            time.time())
+            tokens.append(issue_token(f"u{i}", SECRET, 7200, kind="gateway",
+                                      token_id=token_id))
+    finally:
+        await pairing.close()
+        await store.close()
+    return tokens
 
 
 LAGS: dict[int, dict[str, float]] = {}
@@ -314,6 +357,7 @@ def print_row(r: dict[str, Any]) -> None:
           f"{r['stored']:7.0f}/s backlog {r['backlog0']:6d}->{r['backlog1']:6d} "
           f"p50 {r['p50_ms']:6.1f} ms p99 {r['p99_ms']:7.1f} ms loop-lag p99 [{lags}] ms "
           f"db {r['db_cpu_us_per_ev']:5.1f} us/ev nodes {r['node_cpu_us_per_ev']:5.1f} us/ev "
+          f"links closed {r['lost_links']} "
           f"{'sustained' if r['sustained'] else 'NOT sustained'}", flush=True)
 
 

@@ -1,29 +1,42 @@
-"""One ASGI app on one port: `/mt4` websockets go to the gateway door, `GET /health` is
-answered here, everything else (`/socket.io/`) goes to python-socketio's ASGI app."""
+"""One Starlette app on one port: `/mt4` websockets go to the gateway door, `GET /health`
+is answered here, `/socket.io/` is python-socketio's ASGI app, `/api/...` the JSON API
+(`api_*.py` modules), and `/` the built web panel (`web_panel.py`)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
+import importlib
 import logging
 import os
+import pkgutil
 import socket
 import uuid
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import socketio  # type: ignore[import-untyped]
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 
-from .cluster import ClusterBus, FanOut
+from .cluster import ClusterBus
 from .command_router import CommandRouter
-from .gateway_link import Receive, Scope, Send, serve_gateway
+from .gateway_link import serve_gateway
 from .loop_lag import LoopLag
+from .pairing import Pairing
+from .pairing_door import GatewayDoor
 from .store import StoreUnavailable, open_store
+from .store_postgres_pairing import pairing_storage_for
 from .store_url import StoreUrl, parse_store_url
 from .web_clients import NAMESPACE, register, room
+from .web_panel import PANEL_DIR, SecurityHeaders, panel_routes
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +52,7 @@ class Settings:
     command_ttl: float = 30.0
     reply_grace: float = 35.0
     cors_origins: tuple[str, ...] = ()
+    panel_dir: Path = PANEL_DIR
 
     def __post_init__(self) -> None:
         if len(self.jwt_secret) < 32:
@@ -49,10 +63,9 @@ class Backend:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.node_id = settings.node_id
-        manager = FanOut(settings.redis_url) if settings.redis_url else None
+        # No Socket.IO Redis manager: the cluster bus fans events out per user (cluster.py).
         self.sio = socketio.AsyncServer(
             async_mode="asgi",
-            client_manager=manager,
             cors_allowed_origins=list(settings.cors_origins) or None,
             logger=False,
             engineio_logger=False,
@@ -64,26 +77,49 @@ class Backend:
                                     command_ttl=settings.command_ttl,
                                     reply_grace=settings.reply_grace)
         self.router.on_orphan_reply = self._orphan_reply
+        self.pairing = Pairing(pairing_storage_for(self.store), settings.jwt_secret,
+                               self.node_id, redis_url=settings.redis_url)
+        self.gateway_door = GatewayDoor(self.pairing, settings.jwt_secret, self.router.links)
         self.bus: ClusterBus | None = None
         self.web_clients = 0
         self.background: set[asyncio.Task[None]] = set()
         self.loop_lag = LoopLag()
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
-        resync = register(self.sio, self)
-        if manager is not None:
-            manager.on_resubscribed = resync
+        self._resync_web_clients = register(self.sio, self)
+        self.app = self._build_app()
 
     def user_lock(self, user_id: str) -> asyncio.Lock:
         """Orders a user's state reads+emits against event commits+emits on this node."""
         return self._locks[user_id]
 
     async def emit_event(self, user_id: str, event: dict[str, Any]) -> None:
-        await self.sio.emit("mt4_event", event, room=room(user_id), namespace=NAMESPACE)
+        await self.emit_events(user_id, [event])
+
+    async def emit_events(self, user_id: str, events: list[dict[str, Any]],
+                          name: str = "mt4_event") -> None:
+        """To the user's web clients here, then (one message) to those on other nodes."""
+        await self._emit_here(user_id, name, events)
+        if self.bus is not None:
+            await self.bus.fan_out(user_id, name, events)
+
+    async def _emit_here(self, user_id: str, name: str, items: list[dict[str, Any]]) -> None:
+        if name not in ("mt4_event", "mt4_reply"):
+            return
+        for item in items:
+            await self.sio.emit(name, item, room=room(user_id), namespace=NAMESPACE)
+
+    async def _deliver_from_other_node(self, user_id: str, name: str,
+                                       items: list[dict[str, Any]]) -> None:
+        # Under the user's lock, like a (re)connecting client's stored-state read and
+        # send: a relayed event is either in what the client was sent (it was committed
+        # before it was published) or comes after it, never overwritten by older state.
+        async with self.user_lock(user_id):
+            await self._emit_here(user_id, name, items)
 
     async def _orphan_reply(self, user_id: str, reply: dict[str, Any]) -> None:
         """A reply whose asker is gone (e.g. this node restarted): the user's clients get
         it as `mt4_reply` rather than nobody."""
-        await self.sio.emit("mt4_reply", reply, room=room(user_id), namespace=NAMESPACE)
+        await self.emit_events(user_id, [reply], "mt4_reply")
 
     # -- life cycle -------------------------------------------------------------------
 
@@ -94,8 +130,11 @@ class Backend:
             task = asyncio.get_running_loop().create_task(job, name=name)
             self.background.add(task)
             task.add_done_callback(self.background.discard)
+        await self.pairing.start()
         if self.settings.redis_url:
             self.bus = ClusterBus(self.settings.redis_url, self.router)
+            self.bus.deliver = self._deliver_from_other_node
+            self.bus.on_recovered = self._resync_web_clients
             await self.bus.start()
             self.router.bus = self.bus
         log.info("platform backend node %s ready (db %s%s)", self.node_id,
@@ -110,6 +149,7 @@ class Backend:
                 await close(1001, "platform backend shutting down")
         if self.bus is not None:
             await self.bus.stop()
+        await self.pairing.stop()
         with contextlib.suppress(StoreUnavailable):
             await self.store.release_node(self.node_id)
         await self.store.close()
@@ -128,39 +168,65 @@ class Backend:
 
     # -- ASGI -------------------------------------------------------------------------
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        kind = scope["type"]
-        path = scope.get("path", "")
-        if kind == "lifespan":
-            await self._lifespan(receive, send)
-        elif kind == "websocket" and path.rstrip("/") == "/mt4":
-            await serve_gateway(self, scope, receive, send)
-        elif kind == "http" and path == "/health":
-            body = json.dumps(self.health()).encode()
-            await send({"type": "http.response.start", "status": 200,
-                        "headers": [(b"content-type", b"application/json"),
-                                    (b"cache-control", b"no-store")]})
-            await send({"type": "http.response.body", "body": body})
-        else:
-            await self.sio_app(scope, receive, send)
+    def _build_app(self) -> Starlette:
+        routes: list[BaseRoute] = [
+            WebSocketRoute("/mt4", _GatewayDoor(self), name="gateway_door"),
+            WebSocketRoute("/mt4/", _GatewayDoor(self)),
+            Route("/health", self._health, methods=["GET", "HEAD"], name="health"),
+            Mount("/socket.io", app=self.sio_app, name="socket_io"),
+            Mount("/api", routes=api_routes(self), name="api"),
+            *panel_routes(self.settings.panel_dir),
+        ]
+        return Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)],
+                         lifespan=self._lifespan)
 
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
-        while True:
-            msg = await receive()
-            if msg["type"] == "lifespan.startup":
-                try:
-                    await self.startup()
-                except Exception as exc:
-                    log.exception("startup failed")
-                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
-                    return
-                await send({"type": "lifespan.startup.complete"})
-            elif msg["type"] == "lifespan.shutdown":
-                try:
-                    await self.shutdown()
-                finally:
-                    await send({"type": "lifespan.shutdown.complete"})
-                return
+    async def _health(self, request: Request) -> Response:
+        return JSONResponse(self.health(), headers={"cache-control": "no-store"})
+
+    @contextlib.asynccontextmanager
+    async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        await self.startup()
+        try:
+            yield
+        finally:
+            await self.shutdown()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+
+
+class _GatewayDoor:
+    """The `/mt4` websocket as a raw ASGI app: the gateway link speaks ASGI messages
+    directly (its denial responses need the raw `websocket.http.response` events)."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # gateway_link types ASGI messages as plain dicts, which is what uvicorn passes.
+        backend = self.backend
+
+        async def serve(scope: Any, receive: Any, send: Any) -> None:
+            await serve_gateway(backend, scope, receive, send)
+
+        await backend.gateway_door(cast(Any, scope), cast(Any, receive), cast(Any, send), serve)
+
+
+def api_routes(backend: Backend) -> list[BaseRoute]:
+    """The JSON API mounted at `/api`: every `platform_backend.api_*` module provides
+    `api_routes(backend) -> list[BaseRoute]` with paths relative to `/api` (so
+    `Route("/pairing-codes", ...)` answers `POST /api/pairing-codes`)."""
+    routes: list[BaseRoute] = []
+    package = Path(__file__).parent
+    for info in sorted(pkgutil.iter_modules([str(package)]), key=lambda i: i.name):
+        if not info.name.startswith("api_"):
+            continue
+        module = importlib.import_module(f"{__package__}.{info.name}")
+        provide = getattr(module, "api_routes", None)
+        if provide is None:
+            raise RuntimeError(f"{module.__name__} has no api_routes(backend)")
+        routes.extend(provide(backend))
+    return routes
 
 
 def create_app(settings: Settings) -> Backend:

@@ -7,9 +7,12 @@ import asyncio
 import logging
 import os
 import socket
+import sqlite3
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from .cli_args import port, store_url
 
@@ -59,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "./platform-backend.sqlite3; nodes sharing --redis-url must share it)")
     serve.add_argument("--redis-url", default=None,
                        help="redis://HOST:PORT/0: several backend processes serve the same "
-                       "users (Socket.IO Redis manager + command routing)")
+                       "users (per-user event fan-out + command routing)")
     serve.add_argument("--node-id", default=None, help="name of this node (default: unique)")
     serve.add_argument("--command-ttl", type=float, default=30.0,
                        help="expiry given to web commands that carry none (seconds)")
@@ -73,7 +76,89 @@ def build_parser() -> argparse.ArgumentParser:
     _add_secret(tok)
     tok.add_argument("--ttl", type=float, default=24 * 3600,
                      help="seconds until it expires (default one day; negative: expired)")
+    tok.add_argument("--kind", choices=["web", "gateway"], default="web",
+                     help="web: signs a person in (Socket.IO, /api); gateway: opens the "
+                     "gateway door only, recorded in --db so it can be listed and revoked "
+                     "(default web)")
+    tok.add_argument("--db", type=store_url, default=store_url("platform-backend.sqlite3"),
+                     help="the backend's store, where gateway tokens are recorded (default "
+                     "./platform-backend.sqlite3, as for serve)")
+    tok.add_argument("--name", type=_label, default="issued by issue-token",
+                     help="gateway tokens: the name shown in the gateway list")
+    tok.add_argument("--machine", type=_label, default=socket.gethostname()[:64] or "unknown",
+                     help="gateway tokens: the machine shown in the gateway list")
+    tok.add_argument("--url", type=panel_url, default=None, metavar="http://HOST:PORT/",
+                     help="web tokens: print a sign-in link to the web panel at this address "
+                     "instead of the bare token (the token travels in the #token= fragment, "
+                     "which browsers never send to a server)")
     return parser
+
+
+def panel_url(text: str) -> str:
+    """The web panel's address, checked so the sign-in link works when pasted."""
+    parts = urlsplit(text.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(f"not an http(s) address: {text!r} "
+                                         "(example: http://127.0.0.1:3082/)")
+    if parts.fragment or parts.query:
+        raise argparse.ArgumentTypeError("give the panel address without ?query or #fragment")
+    try:
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"bad port in {text!r}: {exc}") from None
+    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", "", ""))
+
+
+def sign_in_link(url: str, token: str) -> str:
+    return f"{url}#token={token}"
+
+
+def _label(value: str) -> str:
+    value = value.strip()
+    if not 1 <= len(value) <= 64 or not value.isprintable():
+        raise argparse.ArgumentTypeError("1-64 printable characters")
+    return value
+
+
+def _issue_token(args: argparse.Namespace) -> int:
+    from .auth import USER_ID, issue_token
+    from .pairing import new_token_id
+    from .store import StoreUnavailable, open_store
+    from .store_postgres_pairing import pairing_storage_for
+
+    if not USER_ID.match(args.user):
+        print("platform-backend: a user id is 1-64 letters, digits or _.:@-", file=sys.stderr)
+        return 2
+    secret = _secret(args)
+    if args.kind == "web":
+        token = issue_token(args.user, secret, args.ttl)
+        print(sign_in_link(args.url, token) if args.url else token)
+        return 0
+    if args.url:
+        print("platform-backend: --url signs a person in: it needs --kind web",
+              file=sys.stderr)
+        return 2
+    token_id = new_token_id()
+
+    async def record() -> None:
+        store = open_store(args.db)
+        await asyncio.wait_for(store.open(), 30)
+        pairing = pairing_storage_for(store)
+        try:
+            await pairing.add_gateway_token(token_id, args.user, args.name, args.machine,
+                                            time.time())
+        finally:
+            await pairing.close()
+            await store.close()
+
+    try:
+        asyncio.run(record())
+    except (OSError, sqlite3.Error, StoreUnavailable, TimeoutError) as exc:
+        print(f"platform-backend: cannot record the token in {args.db.redacted()}: {exc}",
+              file=sys.stderr)
+        return 1
+    print(issue_token(args.user, secret, args.ttl, kind="gateway", token_id=token_id))
+    return 0
 
 
 async def _serve(args: argparse.Namespace) -> int:
@@ -105,22 +190,36 @@ async def _serve(args: argparse.Namespace) -> int:
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, log_level=args.log_level.lower(), access_log=False,
                             lifespan="on", ws_max_size=32 * 1024 * 1024,
-                            ws_ping_interval=20, ws_ping_timeout=20)
+                            ws_ping_interval=20, ws_ping_timeout=20,
+                            # Frames are small and many (acks, events): compressing them
+                            # costs more CPU than it saves on a platform's network.
+                            ws_per_message_deflate=False)
     server = uvicorn.Server(config)
     host = f"[{args.host}]" if ":" in args.host else args.host
     print(f"platform-backend listening on http://{host}:{port} (gateways: ws://{host}:{port}"
           f"/mt4, web: Socket.IO namespace /mt4, GET /health)", flush=True)
+    print(_panel_hint(settings.panel_dir, args.host, port), flush=True)
     await server.serve(sockets=[sock])
     return 0
+
+
+def _panel_hint(panel_dir: Path, host: str, port: int) -> str:
+    from .web_panel import panel_available
+
+    shown = {"0.0.0.0": "127.0.0.1", "::": "[::1]", "": "127.0.0.1"}.get(  # noqa: S104
+        host, f"[{host}]" if ":" in host else host)
+    url = f"http://{shown}:{port}/"
+    if not panel_available(panel_dir):
+        return (f"web panel NOT BUILT ({panel_dir} has no index.html): run scripts/setup-dev "
+                f"or `cd web && npm ci && npm run build`; {url} says so meanwhile")
+    return (f"web panel: open {url} with a sign-in link from "
+            f"`platform-backend issue-token --user ID --url {url}`")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.cmd == "issue-token":
-        from .auth import issue_token
-
-        print(issue_token(args.user, _secret(args), args.ttl))
-        return 0
+        return _issue_token(args)
     logging.basicConfig(level=getattr(logging, args.log_level),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)

@@ -10,8 +10,9 @@ same gateway (on this node, or found at commit time when another node claimed it
 protocol error, 1013 the database is unreachable (the gateway retries later and resends
 everything unacknowledged).
 
-A frame's effects are folded into copies of the agents' views, committed, and only then
-acked, emitted and made the link's state: a commit that fails changes nothing here. While
+A frame's effects are folded into the agents' views, committed, and only then acked and
+emitted; after a commit that failed for good the link ends and its views are never
+saved (the disconnect notice reloads the stored state first). While
 the database is unreachable the commit is retried (capped backoff) and nothing is acked;
 the link stops reading meanwhile, so the gateway's own outbox holds the backlog.
 """
@@ -97,6 +98,7 @@ class GatewayLink:
         self.gaps = 0
         self.rejected = 0
         self.closed = False
+        self.uncommitted = False
 
     async def send_text(self, text: str) -> None:
         async with self._send_lock:
@@ -151,11 +153,9 @@ class GatewayLink:
             if kind in REPLY_TYPES:
                 replies.append((ev.agent_id, event))
                 continue
-            view = changed.get(ev.agent_id)
+            view = self.agents.get(ev.agent_id)
             if view is None:
-                old = self.agents.get(ev.agent_id)
-                view = (AgentView(ev.agent_id) if old is None
-                        else AgentView.from_json(ev.agent_id, old.to_json()))
+                view = self.agents[ev.agent_id] = AgentView(ev.agent_id)
             if view.apply(event):
                 changed[ev.agent_id] = view
             to_emit.append(event)
@@ -164,12 +164,12 @@ class GatewayLink:
             return True
         async with backend.user_lock(self.user_id):
             if not await self._commit(acked, changed, log_rows):
+                # The views hold effects that were never stored: never save them.
+                self.uncommitted = True
                 return False
             self.acked = acked
-            self.agents.update(changed)
             await self.send_text(encode_ack(acked))
-            for event in to_emit:
-                await backend.emit_event(self.user_id, event)
+            await backend.emit_events(self.user_id, to_emit)
         for agent_id, reply in replies:
             await backend.router.on_reply(self.user_id, agent_id, reply)
         return True
@@ -203,6 +203,12 @@ class GatewayLink:
         link already holds the gateway, here or on another node)."""
         backend = self.backend
         async with backend.user_lock(self.user_id):
+            if self.uncommitted:
+                try:
+                    self.agents = await backend.store.load_agents(self.user_id,
+                                                                  self.gateway_id)
+                except StoreUnavailable:
+                    return
             gone = [v for v in self.agents.values() if v.status != "disconnected"]
             for view in gone:
                 view.status = "disconnected"
@@ -215,10 +221,9 @@ class GatewayLink:
                 except StoreUnavailable:
                     log.warning("gateway %s: could not mark its agents disconnected (database "
                                 "unreachable)", self.gateway_id)
-            for view in gone:
-                await backend.emit_event(
-                    self.user_id, view.status_event("the gateway is not connected to the "
-                                                    "platform"))
+            await backend.emit_events(self.user_id, [
+                view.status_event("the gateway is not connected to the platform")
+                for view in gone])
 
 
 async def serve_gateway(backend: Backend, scope: Scope, receive: Receive, send: Send) -> None:

@@ -85,6 +85,11 @@ class PostgresStore(Store):
         self.call_timeout = call_timeout
         self._pool: asyncpg.Pool | None = None
 
+    def connection(self) -> Any:
+        """A pooled connection (async context manager) for tables kept by other modules
+        (pairing); failures to reach the server raise StoreUnavailable."""
+        return self._conn()
+
     @asynccontextmanager
     async def _conn(self) -> AsyncIterator[Any]:
         if self._pool is None:

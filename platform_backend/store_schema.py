@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .pairing_store import SCHEMA as PAIRING_SQLITE
+
 ADVISORY_LOCK_KEY = 0x4D54345F53544F52
 """pg_advisory_lock key for migrations ("MT4_STOR"): any fixed bigint the app owns."""
 
@@ -108,6 +110,39 @@ CREATE TABLE command_journal (
     created DOUBLE PRECISION NOT NULL,
     PRIMARY KEY (user_id, request_id)
 );
+""",
+    ),
+)
+
+MIGRATIONS += (
+    Migration(
+        3, "pairing codes and gateway tokens (pairing_store.py keeps them on SQLite)",
+        sqlite=PAIRING_SQLITE,
+        postgres="""
+CREATE TABLE pairing_codes (
+    code_hash TEXT PRIMARY KEY,
+    selector TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    created_at DOUBLE PRECISION NOT NULL,
+    expires_at DOUBLE PRECISION NOT NULL,
+    used_at DOUBLE PRECISION,
+    failures INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX pairing_codes_selector ON pairing_codes (selector);
+CREATE TABLE gateway_tokens (
+    token_id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    machine TEXT NOT NULL,
+    linked_at DOUBLE PRECISION NOT NULL,
+    revoked_at DOUBLE PRECISION,
+    gateway_id TEXT,
+    version TEXT,
+    node_id TEXT,
+    online BOOLEAN NOT NULL DEFAULT FALSE,
+    last_seen DOUBLE PRECISION
+);
+CREATE INDEX gateway_tokens_user ON gateway_tokens (user_id);
 """,
     ),
 )

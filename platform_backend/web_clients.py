@@ -46,7 +46,7 @@ def register(sio: socketio.AsyncServer, backend: Backend) -> Callable[[], Awaita
         token = auth.get("token") if isinstance(auth, dict) else None
         try:
             ident = verify_token(token if isinstance(token, str) else None,
-                                 backend.settings.jwt_secret)
+                                 backend.settings.jwt_secret, expect="web")
         except AuthError as exc:
             log.info("web client refused: %s", exc.kind)
             raise socketio.exceptions.ConnectionRefusedError(
@@ -55,6 +55,8 @@ def register(sio: socketio.AsyncServer, backend: Backend) -> Callable[[], Awaita
         await sio.enter_room(sid, room(ident.user_id), namespace=NAMESPACE)
         backend.web_clients += 1
         clients[sid] = ident.user_id
+        if backend.bus is not None:  # before reading the state: no event falls between
+            await backend.bus.watch_user(ident.user_id)
         _spawn(_send_current_state(sid, ident.user_id))
 
     def _spawn(coro: Coroutine[Any, Any, None]) -> None:
@@ -64,7 +66,9 @@ def register(sio: socketio.AsyncServer, backend: Backend) -> Callable[[], Awaita
 
     async def disconnect(sid: str, reason: Any = None) -> None:
         backend.web_clients = max(0, backend.web_clients - 1)
-        clients.pop(sid, None)
+        user_id = clients.pop(sid, None)
+        if user_id is not None and backend.bus is not None:
+            await backend.bus.unwatch_user(user_id)
 
     async def resync() -> None:
         for sid, user_id in list(clients.items()):

@@ -55,9 +55,15 @@ async def wait_for_async(cond: Callable[[], Awaitable[bool]], timeout: float, wh
         await asyncio.sleep(every)
 
 
-def issue_token(user: str, ttl: float = 3600, secret: str = SECRET) -> str:
+def issue_token(user: str, ttl: float = 3600, secret: str = SECRET, *,
+                gateway_db: Path | str | None = None) -> str:
+    """A web token, or with `gateway_db` (the backend's --db) a gateway token recorded
+    there, which the gateway door requires."""
+    args = [str(VENV_BIN / "platform-backend"), "issue-token", "--user", user, "--ttl", str(ttl)]
+    if gateway_db is not None:
+        args += ["--kind", "gateway", "--db", str(gateway_db)]
     out = subprocess.run(
-        [str(VENV_BIN / "platform-backend"), "issue-token", "--user", user, "--ttl", str(ttl)],
+        args,
         env={**os.environ, "PLATFORM_JWT_SECRET": secret},
         capture_output=True, text=True, check=True, timeout=30,
     )

@@ -31,7 +31,7 @@ async def test_web_client_sees_its_terminals_and_trades_on_them(tmp_path: Path,
     backend = Backend(tmp_path, db=db_url)
     await backend.start_ready()
     token_file = tmp_path / "platform-token"
-    token_file.write_text(issue_token("42"))
+    token_file.write_text(issue_token("42", gateway_db=backend.db))
     gateway = GatewayProc(tmp_path, backend.gateway_url, token_file, manual_rate=0,
                           extra=["--max-lots", "1", "--allowed-symbols", "EURUSD,GBPUSD"])
     await gateway.start_ready()

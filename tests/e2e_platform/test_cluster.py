@@ -46,7 +46,7 @@ async def test_two_nodes_share_users_through_redis(tmp_path: Path, redis_url: st
     await node_a.start_ready()
     await node_b.start_ready()
     token_file = tmp_path / "platform-token"
-    token_file.write_text(issue_token("42"))
+    token_file.write_text(issue_token("42", gateway_db=db))
     gateway = GatewayProc(tmp_path, node_b.gateway_url, token_file, manual_rate=0)
     await gateway.start_ready()
     web_a = WebClient(node_a.http_url, issue_token("42"))

@@ -95,7 +95,7 @@ async def test_backend_outage_and_gateway_sigkill(tmp_path: Path, db_url: str) -
     backend = Backend(tmp_path, db=db_url)
     await backend.start_ready()
     token_file = tmp_path / "platform-token"
-    token_file.write_text(issue_token("42"))
+    token_file.write_text(issue_token("42", gateway_db=backend.db))
     gateway = GatewayProc(tmp_path, backend.gateway_url, token_file, manual_rate=60)
     await gateway.start_ready()
     web = WebClient(backend.http_url, issue_token("42"))
@@ -171,7 +171,7 @@ async def test_full_outbox_warns_drops_ticks_and_still_converges(tmp_path: Path,
     backend = Backend(tmp_path, db=db_url)
     await backend.start_ready()
     token_file = tmp_path / "platform-token"
-    token_file.write_text(issue_token("42"))
+    token_file.write_text(issue_token("42", gateway_db=backend.db))
     gateway = GatewayProc(tmp_path, backend.gateway_url, token_file, manual_rate=60,
                           extra=["--outbox-max-items", "40"])
     await gateway.start_ready()

@@ -70,7 +70,7 @@ async def test_gateway_stops_retrying_with_a_refused_token(tmp_path: Path,
     try:
         # expired: never even tries
         expired = tmp_path / "expired"
-        expired.write_text(issue_token("42", ttl=-120))
+        expired.write_text(issue_token("42", ttl=-120, gateway_db=backend.db))
         gw = GatewayProc(tmp_path, backend.gateway_url, expired, demo=0, name="gw-expired")
         gateways.append(gw)
         await gw.start_ready()
@@ -92,14 +92,14 @@ async def test_gateway_stops_retrying_with_a_refused_token(tmp_path: Path,
 
         # wrong user: a gateway registered to user 42 cannot publish as user 7
         good = tmp_path / "good"
-        good.write_text(issue_token("42"))
+        good.write_text(issue_token("42", gateway_db=backend.db))
         gw = GatewayProc(tmp_path, backend.gateway_url, good, demo=1, name="gw-owner")
         gateways.append(gw)
         await gw.start_ready()
         await wait_for_async(lambda: _is(gw, "connected"), 10, "connected")
         gw.terminate()
         other = tmp_path / "other"
-        other.write_text(issue_token("7"))
+        other.write_text(issue_token("7", gateway_db=backend.db))
         stolen = GatewayProc(tmp_path, backend.gateway_url, other, demo=1, name="gw-owner")
         gateways.append(stolen)  # same name: same outbox, so the same gateway id
         await stolen.start_ready()
