@@ -57,6 +57,13 @@ long   g_connected_at = 0;
 string g_state_line = "starting";
 double g_acc_balance = 0, g_acc_equity = 0, g_acc_margin = 0, g_acc_free = 0;
 
+// MT4 runs OnDeinit then OnInit without reloading the program on a chart, parameters or
+// account change: globals keep their values. What OnInit (and the first Tick after it, once
+// the account is known) sets again on purpose: the settings (ConfigLoad starts from the
+// defaults), the agent id, the journal (reloaded from its file), the tracker baseline, the
+// connection and the timer. What is kept on purpose: the trade command in flight, the
+// command queue and the replies not sent yet (see Trading.mqh: one true answer per request),
+// the quote subscription and the server time offset.
 int OnInit()
   {
    RandomSeed();
@@ -79,6 +86,10 @@ void OnDeinit(const int reason)
    EventKillTimer();
    if(g_agent_ready)
       TrackerSave();
+   if(reason == REASON_ACCOUNT && g_agent_ready && WorkOwnerChanged(g_agent_id))
+      WorkAbandon("the terminal logged in to another account");
+   if(g_session_ready && IsDllsAllowed())
+      FlushReplies();   // answers the gateway is waiting for, on the session they belong to
    // Calling an import with DLLs disallowed stops the EA with a critical error,
    // so without the permission the socket is left to the terminal.
    if(g_wsa_started && IsDllsAllowed())
@@ -223,6 +234,22 @@ void Tick()
          ChartStatusUpdate("waiting for the account to log in", false);
          return;
         }
+      if(WorkOwnerChanged(g_agent_id))
+        {
+         // The journal in memory is still the old agent's: settle its work there.
+         string now_agent = g_agent_id;
+         g_agent_id = g_work_agent;
+         WorkAbandon("the agent id or account changed");
+         g_agent_id = now_agent;
+         if(g_work_agent != now_agent && g_replyq_n > 0)
+           {
+            Log(IntegerToString(g_replyq_n) + " replies of " + g_work_agent + " were not sent: its journal answers them on a resend");
+            g_replyq_n = 0;
+            ArrayResize(g_replyq, 0, 16);
+           }
+        }
+      g_work_agent = g_agent_id;
+      g_work_login = AccountNumber();
       string err = "";
       if(!WsSetUrl(g_cfg_url, g_agent_id, g_cfg_token, err))
         {

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <initializer_list>
 #include <map>
 #include <new>
 
@@ -171,10 +172,16 @@ static void deinit(int reason) {
   if (size_t n = ptr_forget_all()) emit_log(mql4api::string((std::to_string(n) + " undeleted objects left").c_str()));
 }
 
-static void init(bool first) {
+// MT4 loads the program once: globals and static locals are initialised at load time only
+// (first start, recompile). A chart, parameters or account change runs OnDeinit then OnInit
+// on the same loaded program, so every global keeps its value (inputs take the new ones).
+enum class Load { Fresh, KeepGlobals };
+
+static void init(bool first, Load load = Load::Fresh) {
   host().stop_flag = false;
   host().timer_ms = 0;
-  guarded([] { g_prog->reset(); });
+  if (load == Load::Fresh) guarded([] { g_prog->reset(); });
+  else if (g_prog->apply_inputs) guarded([] { g_prog->apply_inputs(); });
   if (first) {
     for (auto& kv : g_inputs)
       if (!g_inputs_seen.count(kv.first)) {
@@ -273,6 +280,20 @@ static int timer_interval_ms() {
   return host().timer_override > 0 ? host().timer_override : host().timer_ms;
 }
 
+// Fields an op accepts; anything else is refused (a typo must not be silently ignored).
+static bool only_fields(const std::map<std::string, JVal>& m, std::initializer_list<const char*> ok,
+                        std::string& bad) {
+  for (auto& kv : m) {
+    bool known = kv.first == "op";
+    for (const char* f : ok) known = known || kv.first == f;
+    if (!known) {
+      bad = kv.first;
+      return false;
+    }
+  }
+  return true;
+}
+
 static void handle(const std::string& line) {
   std::map<std::string, JVal> m;
   std::string err;
@@ -336,10 +357,28 @@ static void handle(const std::string& line) {
     b.remove(Actor::Manual, ticket, e);
     manual("delete", ticket, e);
   } else if (op == "fail_next") {
+    std::string bad;
+    if (!only_fields(m, {"error", "count", "for_ms", "executed", "appear_after_ms"}, bad))
+      return emit_error("fail_next: unknown field " + bad);
     int e = static_cast<int>(num("error", 0));
     int count = static_cast<int>(num("count", 1));
-    if (e <= 0 || count <= 0) return emit_error("fail_next needs error > 0 and count > 0");
-    for (int i = 0; i < count; ++i) b.fail_queue.push_back(e);
+    int for_ms = static_cast<int>(num("for_ms", 0));
+    const JVal* ex = get("executed");
+    if (ex && ex->kind != JVal::Bool) return emit_error("fail_next: executed must be true/false");
+    bool executed = ex && ex->b;
+    int appear = static_cast<int>(num("appear_after_ms", 0));
+    if (e <= 0 || count <= 0 || for_ms < 0 || appear < 0)
+      return emit_error("fail_next needs error > 0, count > 0, for_ms >= 0, appear_after_ms >= 0");
+    if (for_ms > 0 && (executed || get("count")))
+      return emit_error("fail_next: for_ms fails every op for a while; it takes no count or executed");
+    if (get("appear_after_ms") && !executed)
+      return emit_error("fail_next: appear_after_ms needs executed: true");
+    if (for_ms > 0) {
+      b.fail_until_us = now_us() + static_cast<long long>(for_ms) * 1000LL;
+      b.fail_until_error = e;
+    } else {
+      for (int i = 0; i < count; ++i) b.fail_queue.push_back({e, executed, appear});
+    }
   } else if (op == "restart_ea") {
     deinit(mql4api::REASON_RECOMPILE);
     init(false);
@@ -365,7 +404,7 @@ static void handle(const std::string& line) {
                                                           : jnum(kv.second.n);
     }
     deinit(mql4api::REASON_PARAMETERS);
-    init(false);
+    init(false, Load::KeepGlobals);
   } else if (op == "account") {
     // Logging in to another account: OnDeinit(REASON_ACCOUNT), then OnInit.
     b.login = static_cast<long>(num("login", static_cast<double>(b.login)));
@@ -376,7 +415,24 @@ static void handle(const std::string& line) {
     b.company = str("company", b.company);
     b.currency = str("currency", b.currency);
     deinit(mql4api::REASON_ACCOUNT);
-    init(false);
+    init(false, Load::KeepGlobals);
+  } else if (op == "chart") {
+    // The trader switches the chart's symbol or timeframe: OnDeinit(REASON_CHARTCHANGE), then
+    // OnInit, globals kept.
+    std::string bad;
+    if (!only_fields(m, {"symbol", "period"}, bad)) return emit_error("chart: unknown field " + bad);
+    std::string sym = str("symbol", host().chart_symbol);
+    int period = static_cast<int>(num("period", host().period));
+    static const int periods[] = {1, 5, 15, 30, 60, 240, 1440, 10080, 43200};
+    bool period_ok = false;
+    for (int p : periods) period_ok = period_ok || p == period;
+    if (!b.sym(sym)) return emit_error("chart: unknown symbol " + sym);
+    if (!period_ok) return emit_error("chart: period must be one of MT4's timeframes in minutes");
+    deinit(mql4api::REASON_CHARTCHANGE);
+    host().chart_symbol = sym;
+    host().period = period;
+    init(false, Load::KeepGlobals);
+    g_next_timer = 0;
   } else if (op == "symbol") {
     std::string name = str("symbol", "");
     SymbolSpec* s = b.sym(name);
@@ -509,7 +565,15 @@ int host_main(int argc, char** argv, const Program& p) {
       long long left = g_next_timer - now;
       timeout = left <= 0 ? 0 : static_cast<int>((left + 999) / 1000);
     }
+    // An order placed "late" (fail_next executed) shows up even while the EA makes no call.
+    if (!b.delayed.empty()) {
+      long long first = b.delayed.front().appear_at_us;
+      for (auto& d : b.delayed) first = d.appear_at_us < first ? d.appear_at_us : first;
+      int wait = first <= now ? 0 : static_cast<int>((first - now + 999) / 1000);
+      timeout = timeout < 0 || wait < timeout ? wait : timeout;
+    }
     pump_stdin(timeout);
+    if (b.settle()) emit_broker();
     while (next_line(line)) handle(line);
     interval = timer_interval_ms();
     if (interval > 0 && now_us() >= g_next_timer) {

@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "internal.hpp"
+#include "trade_server.hpp"
 
 namespace mql4api {
 using mql::host;
@@ -193,7 +194,8 @@ bool IsTesting() { return false; }
 bool IsOptimization() { return false; }
 bool IsVisualMode() { return false; }
 bool IsDemo() { return true; }
-bool IsTradeContextBusy() { return false; }
+// Busy while a `fail_next` window of error 146 (another EA holds the trade context) lasts.
+bool IsTradeContextBusy() { return mql::broker().failing_now() == 146; }
 bool IsLibrariesAllowed() { return true; }
 long ChartID() { return 131000000000000001L; }
 void WindowRedraw() {}

@@ -270,13 +270,17 @@ double AccountFreeMarginCheck(const string& symbol, int cmd, double volume) {
 }
 
 // ---- orders -------------------------------------------------------------------------------
-int OrdersTotal() { return static_cast<int>(broker().open.size()); }
+int OrdersTotal() {
+  if (broker().settle()) mql::emit_broker();
+  return static_cast<int>(broker().open.size());
+}
 int OrdersHistoryTotal() {
   return host().history_visible ? static_cast<int>(broker().history.size()) : 0;
 }
 
 bool OrderSelect(int index, int select, int pool) {
   auto& b = broker();
+  if (b.settle()) mql::emit_broker();
   const mql::Order* o = nullptr;
   if (select == SELECT_BY_TICKET) {
     o = b.find_any(index);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <ctime>
+#include <stdexcept>
 
 #include "internal.hpp"
 
@@ -120,7 +121,27 @@ double Broker::margin_level() const {
   return m > 0 ? equity() / m * 100.0 : 0.0;
 }
 
-bool Broker::pre_checks(Actor who, int& err) {
+int Broker::failing_now() const {
+  return fail_until_us > 0 && now_us() < fail_until_us ? fail_until_error : 0;
+}
+
+bool Broker::settle() {
+  bool moved = false;
+  long long now = now_us();
+  for (size_t i = 0; i < delayed.size();) {
+    if (delayed[i].appear_at_us <= now) {
+      open.push_back(delayed[i].order);
+      delayed.erase(delayed.begin() + static_cast<long>(i));
+      moved = true;
+    } else {
+      ++i;
+    }
+  }
+  return moved;
+}
+
+// `executed` (OrderSend only) receives a queued failure that still places the order.
+bool Broker::pre_checks(Actor who, int& err, FailSpec* executed) {
   if (who != Actor::EA) return true;
   if (!host().trade_allowed) {
     err = 4109;  // ERR_TRADE_NOT_ALLOWED: AutoTrading off
@@ -130,9 +151,20 @@ bool Broker::pre_checks(Actor who, int& err) {
     err = 6;  // ERR_NO_CONNECTION
     return false;
   }
+  if (int e = failing_now()) {
+    err = e;
+    return false;
+  }
   if (!fail_queue.empty()) {
-    err = fail_queue.front();
+    FailSpec f = fail_queue.front();
     fail_queue.pop_front();
+    if (f.executed) {
+      // ea/host models "placed but reported as failed" for OrderSend only.
+      if (!executed) throw std::runtime_error("fail_next executed:true applies to OrderSend only");
+      *executed = f;
+      return true;
+    }
+    err = f.error;
     return false;
   }
   return true;
@@ -176,7 +208,8 @@ int Broker::send(Actor who, const std::string& symbol, int cmd, double lots, dou
                  int slippage, double sl, double tp, const std::string& comment, int magic,
                  long expiration, int& err) {
   err = 0;
-  if (!pre_checks(who, err)) return -1;
+  FailSpec lost;
+  if (!pre_checks(who, err, &lost)) return -1;
   SymbolSpec* s = sym(symbol);
   if (!s) {
     err = 4106;  // ERR_UNKNOWN_SYMBOL
@@ -262,6 +295,13 @@ int Broker::send(Actor who, const std::string& symbol, int cmd, double lots, dou
   o.open_time = now;
   o.ticket = next_ticket++;
   o.close_price = close_price_of(o);
+  if (lost.executed) {
+    // Placed on the server, but the answer was lost: the terminal reports the error and
+    // shows the order only later.
+    delayed.push_back({o, now_us() + static_cast<long long>(lost.appear_after_ms) * 1000LL});
+    err = lost.error;
+    return -1;
+  }
   open.push_back(o);
   return o.ticket;
 }

@@ -15,9 +15,13 @@ string g_cfg_rule = "login";
 int    g_cfg_heartbeat_ms = 5000;
 int    g_cfg_timer_ms = 25;
 int    g_cfg_update_ms = 500;
+int    g_cfg_retry_ms = 5000;       // requotes and a busy trade context are retried this long
+int    g_cfg_ambiguous_ms = 5000;   // how long to look for an order after an ambiguous error
 bool   g_cfg_file_found = false;
 string g_cfg_error = "";
 string g_agent_id = "";
+string g_work_agent = "";   // the agent and account the trade work in memory belongs to
+long   g_work_login = 0;    // (Trading.mqh, Commands.mqh); kept across OnInit
 
 // Reads a whole file under MQL4\Files as UTF-8 text. False when it cannot be opened.
 bool ReadTextFile(string name, string &text)
@@ -133,6 +137,17 @@ bool AgentIdValid(string id)
 // connect with what it has (g_cfg_error says why).
 bool ConfigLoad(string in_url, string in_token, string in_agent, int in_timer_ms, int in_heartbeat_ms, int in_update_ms)
   {
+   // OnInit runs again without reloading the program (chart or parameters change): start
+   // from the defaults so a setting removed from the file or the inputs does not linger.
+   g_cfg_url = "";
+   g_cfg_token = "";
+   g_cfg_agent = "";
+   g_cfg_rule = "login";
+   g_cfg_heartbeat_ms = 5000;
+   g_cfg_timer_ms = 25;
+   g_cfg_update_ms = 500;
+   g_cfg_retry_ms = 5000;
+   g_cfg_ambiguous_ms = 5000;
    g_cfg_error = "";
    string text = "";
    g_cfg_file_found = ReadTextFile(CFG_FILE, text);
@@ -170,6 +185,12 @@ bool ConfigLoad(string in_url, string in_token, string in_agent, int in_timer_ms
                         else
                            if(key == "update_ms")
                               CfgPositiveInt(key, value, g_cfg_update_ms);
+                           else
+                              if(key == "trade_retry_ms")
+                                 CfgPositiveInt(key, value, g_cfg_retry_ms);
+                              else
+                                 if(key == "ambiguous_wait_ms")
+                                    CfgPositiveInt(key, value, g_cfg_ambiguous_ms);
         }
      }
    if(Trim(in_url) != "")

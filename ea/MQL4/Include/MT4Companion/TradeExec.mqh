@@ -60,20 +60,64 @@ string ExecSuccessData(int ticket, int attempts)
    return s + "}";
   }
 
-// Returns true when the op should try again on a later tick.
+// Returns true when the op should try again on a later tick (and sets the pause).
 bool RetryLater(int err)
   {
-   return IsRetryableError(err) && g_op_attempts < TRADE_MAX_ATTEMPTS;
+   long now = NowMs();
+   if(g_op_first_ms == 0)
+      g_op_first_ms = now;
+   if(!IsRetryableError(err) || now - g_op_first_ms >= g_cfg_retry_ms)
+      return false;
+   g_op_next_ms = now + RetryPauseMs(g_op_attempts);
+   return true;
+  }
+
+// After an ambiguous error: true while the EA should keep looking (and pauses the op).
+bool StillLooking()
+  {
+   if(NowMs() - g_op_amb_ms >= g_cfg_ambiguous_ms)
+      return false;
+   g_op_next_ms = NowMs() + LOOK_PAUSE_MS;
+   return true;
+  }
+
+void MarkAmbiguous(int err)
+  {
+   g_op_maybe_sent = true;
+   g_op_amb_err = err;
+   g_op_amb_ms = NowMs();
+   g_op_next_ms = NowMs() + LOOK_PAUSE_MS;
+  }
+
+string AmbiguousGiveUp()
+  {
+   return "MT4 answered error " + IntegerToString(g_op_amb_err) + " and after " + IntegerToString(g_cfg_ambiguous_ms / 1000)
+          + " s the account still shows no sign of it: not executed";
   }
 
 void StepExecute()
   {
+   if(g_op_maybe_sent)
+     {
+      // Never sent again: the first call may have placed it. Look for the tag.
+      int late = FindTagged(g_ex_tag, g_ex_sym, g_ex_type, g_ex_magic, 0);
+      if(late > 0)
+        {
+         Log("the order of request " + g_op_rid + " appeared after error " + IntegerToString(g_op_amb_err) + ": #" + IntegerToString(late));
+         OpFinish(true, ExecSuccessData(late, g_op_attempts), "");
+         return;
+        }
+      if(StillLooking())
+         return;
+      OpFinish(false, "", ErrMt4(g_op_amb_err, AmbiguousGiveUp() + " (no order tagged " + g_ex_tag + ")"));
+      return;
+     }
    if(IsTradeContextBusy())
      {
       g_op_attempts++;
       if(RetryLater(146))
          return;
-      OpFinish(false, "", ErrMt4(146, "order not sent"));
+      OpFinish(false, "", ErrMt4(146, "order not sent: the trade context stayed busy for " + IntegerToString(g_cfg_retry_ms / 1000) + " s"));
       return;
      }
    RefreshRates();
@@ -104,6 +148,8 @@ void StepExecute()
          OpFinish(true, ExecSuccessData(found, g_op_attempts), "");
          return;
         }
+      MarkAmbiguous(err);
+      return;
      }
    OpFinish(false, "", ErrMt4(err, "order not placed after " + IntegerToString(g_op_attempts) + " attempt(s)"));
   }
@@ -216,7 +262,16 @@ void StepClose()
   {
    if(!SelectOpen(g_cl_ticket))
      {
-      OpFinish(false, "", ErrJson("invalid_ticket", "#" + IntegerToString(g_cl_ticket) + " is no longer open", 4108));
+      if(g_op_maybe_sent)
+         OpFinish(true, CloseData(g_cl_ticket, g_cl_lots > 0), "");   // the close went through
+      else
+         OpFinish(false, "", ErrJson("invalid_ticket", "#" + IntegerToString(g_cl_ticket) + " is no longer open", 4108));
+      return;
+     }
+   if(g_op_maybe_sent)
+     {
+      if(!StillLooking())
+         OpFinish(false, "", ErrMt4(g_op_amb_err, AmbiguousGiveUp() + " (#" + IntegerToString(g_cl_ticket) + " is still open)"));
       return;
      }
    g_op_attempts++;
@@ -229,6 +284,11 @@ void StepClose()
      }
    if(RetryLater(err))
       return;
+   if(IsAmbiguousError(err))
+     {
+      MarkAmbiguous(err);
+      return;
+     }
    OpFinish(false, "", ErrMt4(err, "position #" + IntegerToString(g_cl_ticket) + " not closed"));
   }
 
@@ -236,7 +296,16 @@ void StepDelete()
   {
    if(!SelectOpen(g_cl_ticket))
      {
-      OpFinish(false, "", ErrJson("invalid_ticket", "#" + IntegerToString(g_cl_ticket) + " is no longer pending", 4108));
+      if(g_op_maybe_sent)
+         OpFinish(true, "{" + JKi("ticket", g_cl_ticket) + "}", "");
+      else
+         OpFinish(false, "", ErrJson("invalid_ticket", "#" + IntegerToString(g_cl_ticket) + " is no longer pending", 4108));
+      return;
+     }
+   if(g_op_maybe_sent)
+     {
+      if(!StillLooking())
+         OpFinish(false, "", ErrMt4(g_op_amb_err, AmbiguousGiveUp() + " (#" + IntegerToString(g_cl_ticket) + " is still pending)"));
       return;
      }
    g_op_attempts++;
@@ -248,6 +317,11 @@ void StepDelete()
      }
    if(RetryLater(err))
       return;
+   if(IsAmbiguousError(err))
+     {
+      MarkAmbiguous(err);
+      return;
+     }
    OpFinish(false, "", ErrMt4(err, "order #" + IntegerToString(g_cl_ticket) + " not deleted"));
   }
 
@@ -272,9 +346,10 @@ void StepCloseAll()
      }
    int ticket = g_ca_tickets[g_ca_idx];
    g_ca_tries++;
+   g_op_attempts = g_ca_tries;
    int err = 0;
    int r = CloseOnce(ticket, 0, g_ca_slip, err);
-   if(r < 0 && IsRetryableError(err) && g_ca_tries < TRADE_MAX_ATTEMPTS)
+   if(r < 0 && RetryLater(err))
       return;
    if(r > 0)
       g_ca_closed += (g_ca_closed == "" ? "" : ",") + IntegerToString(ticket);
@@ -287,6 +362,7 @@ void StepCloseAll()
      }
    g_ca_idx++;
    g_ca_tries = 0;
+   g_op_first_ms = 0;   // each ticket gets its own retry time
    if(g_ca_idx >= g_ca_n)
       CloseAllReply();
   }
@@ -294,6 +370,8 @@ void StepCloseAll()
 // Runs one step of the active trade command.
 void TradeStep()
   {
+   if(NowMs() < g_op_next_ms)
+      return;
    if(g_op == OPK_EXEC)
       StepExecute();
    else
@@ -425,6 +503,10 @@ void RecoverJournal()
      {
       int idx = JournalFind(rids[j]);
       if(idx < 0 || g_jr[idx].state != JR_SENDING)
+         continue;
+      // The op this program is still running (OnInit ran again without a reload): it
+      // answers for itself. Resolving it here too would give the request two answers.
+      if(g_op != OPK_NONE && rids[j] == g_op_rid)
          continue;
       Log("resolving unfinished request " + rids[j]);
       RecoverOne(idx);

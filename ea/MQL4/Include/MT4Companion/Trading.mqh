@@ -1,9 +1,17 @@
 //+------------------------------------------------------------------+
 //| Trading.mqh: the trade commands, one at a time, as a small state |
 //| machine driven by the timer: each tick makes at most one trade   |
-//| call, and a requote/off-quotes/price-changed/busy error is       |
-//| retried on a later tick after RefreshRates() (no Sleep), up to   |
-//| TRADE_MAX_ATTEMPTS calls in all.                                 |
+//| call. A requote/off-quotes/price-changed/busy error is retried   |
+//| on a later tick after RefreshRates() (no Sleep), with a capped   |
+//| exponential pause, for trade_retry_ms in all. After an ambiguous |
+//| error (timeout, broker busy...) nothing is sent again: the EA    |
+//| looks for the tagged order for ambiguous_wait_ms.                |
+//|                                                                  |
+//| This state is kept across OnDeinit/OnInit (a chart, parameters   |
+//| or account change does not reload the program): a command in    |
+//| flight carries on and gets one reply. g_work_agent/g_work_login  |
+//| say whose it is; if the agent or account changed, WorkAbandon()  |
+//| settles it.                                                      |
 //+------------------------------------------------------------------+
 #property strict
 
@@ -13,12 +21,19 @@
 #define OPK_CLOSE    3
 #define OPK_CLOSEALL 4
 #define OPK_DELETE   5
-#define TRADE_MAX_ATTEMPTS 4
+#define RETRY_PAUSE_MIN_MS 50
+#define RETRY_PAUSE_MAX_MS 1000
+#define LOOK_PAUSE_MS      200
 
 int    g_op = OPK_NONE;
 string g_op_rid = "";
 string g_op_cmd = "";
 int    g_op_attempts = 0;
+long   g_op_first_ms = 0;     // when the first attempt of the op (or close_all ticket) was made
+long   g_op_next_ms = 0;      // no trade call before this (retry pause)
+bool   g_op_maybe_sent = false;  // an ambiguous error: the server may have done it
+int    g_op_amb_err = 0;
+long   g_op_amb_ms = 0;       // when the ambiguous error came
 // execute_trade
 string   g_ex_sym = "";
 int      g_ex_type = 0;
@@ -44,6 +59,26 @@ int      g_ca_failed_n = 0;
 bool OpBusy()
   {
    return g_op != OPK_NONE;
+  }
+
+void OpStart(int kind)
+  {
+   g_op = kind;
+   g_op_attempts = 0;
+   g_op_first_ms = 0;
+   g_op_next_ms = 0;
+   g_op_maybe_sent = false;
+   g_op_amb_err = 0;
+   g_op_amb_ms = 0;
+  }
+
+// The pause before the next attempt: 50 ms doubling up to 1 s.
+long RetryPauseMs(int attempts)
+  {
+   long pause = RETRY_PAUSE_MIN_MS;
+   for(int i = 1; i < attempts && pause < RETRY_PAUSE_MAX_MS; i++)
+      pause *= 2;
+   return (pause > RETRY_PAUSE_MAX_MS ? RETRY_PAUSE_MAX_MS : pause);
   }
 
 // Ends a command: journal "done" with the reply, then queue the reply.
@@ -183,8 +218,7 @@ void BeginExecute(string rid)
    g_ex_tag = RequestTag(rid);
    g_ex_comment = TaggedComment(g_ex_tag, comment);
    g_ex_exp = (has_exp ? UtcToServer(exp_utc) : 0);
-   g_op = OPK_EXEC;
-   g_op_attempts = 0;
+   OpStart(OPK_EXEC);
    OpJournalSending("{" + JKs("command", "execute_trade") + "," + JKs("tag", g_ex_tag) + "," + JKs("symbol", sym)
                     + "," + JKs("type", tname) + "," + JKr("lots", LotsJ(g_ex_lots)) + "," + JKi("magic", magic) + "}");
   }
@@ -256,8 +290,7 @@ void BeginModify(string rid)
       FinishCommand(g_op_cmd, rid, false, "", ErrJson("trading_not_allowed", msg, 4109));
       return;
      }
-   g_op = OPK_MODIFY;
-   g_op_attempts = 0;
+   OpStart(OPK_MODIFY);
    OpJournalSending("{" + JKs("command", "modify_position") + "," + JKi("ticket", ticket) + "," + JKr("sl", JNum(g_md_sl, 8))
                     + "," + JKr("tp", JNum(g_md_tp, 8)) + "," + JKr("price", JNum(g_md_price, 8)) + "," + JKi("exp", (long)g_md_exp) + "}");
   }
@@ -326,8 +359,7 @@ void BeginClose(string rid)
    g_cl_lots = (has_lots ? NormalizeDouble(lots, LotDigits(sym)) : 0);
    g_cl_orig = have;
    g_cl_slip = (int)slip;
-   g_op = OPK_CLOSE;
-   g_op_attempts = 0;
+   OpStart(OPK_CLOSE);
    OpJournalSending("{" + JKs("command", "close_position") + "," + JKi("ticket", ticket) + "," + JKr("lots", LotsJ(g_cl_lots))
                     + "," + JKr("orig_lots", LotsJ(have)) + "}");
   }
@@ -363,8 +395,7 @@ void BeginDelete(string rid)
       return;
      }
    g_cl_ticket = ticket;
-   g_op = OPK_DELETE;
-   g_op_attempts = 0;
+   OpStart(OPK_DELETE);
    OpJournalSending("{" + JKs("command", "delete_order") + "," + JKi("ticket", ticket) + "}");
   }
 
@@ -417,8 +448,7 @@ void BeginCloseAll(string rid)
    g_ca_failed = "";
    g_ca_first_err = "";
    g_ca_failed_n = 0;
-   g_op = OPK_CLOSEALL;
-   g_op_attempts = 0;
+   OpStart(OPK_CLOSEALL);
    OpJournalSending("{" + JKs("command", "close_all") + ",\"tickets\":[" + list + "]}");
   }
 //+------------------------------------------------------------------+
