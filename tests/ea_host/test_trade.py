@@ -277,3 +277,17 @@ def test_fail_next_refuses_what_it_cannot_model(trader: Trader) -> None:
     start = trader.h.send(op="tick")
     ev = trader.h.wait(lambda e: e.get("event") == "ea_stopped", start=start)
     assert "OrderSend only" in ev["reason"]
+
+
+def test_market_execution_refuses_stops_and_ignores_slippage(trader: Trader) -> None:
+    start = trader.h.send(op="symbol", symbol="EURUSD", execution="request")
+    assert trader.h.wait(lambda e: e.get("event") == "error", start=start)
+    trader.h.send(op="symbol", symbol="EURUSD", execution="market")
+    res = trader.run("send;EURUSD;0;0.10;ask;3;1.09;1.11;;0",
+                     "send;EURUSD;0;0.10;1.05;3;0;0;;0")  # far from the market: filled anyway
+    assert res[0] == "send -1 130", res
+    ticket = ticket_of(res[1])
+    assert trader.run(f"modify;{ticket};0;1.09;1.11")[0] == "modify true 0"
+    trader.h.send(op="fail_next", error=136, on="OrderModify")
+    res = trader.run("send;EURUSD;1;0.10;bid;3;0;0;;0", f"modify;{ticket};0;1.08;1.11")
+    assert ticket_of(res[0]) > 0 and res[1] == "modify false 136", res

@@ -55,6 +55,8 @@ long   g_last_hb_ms = 0;
 long   g_last_upd_ms = 0;
 long   g_connected_at = 0;
 string g_state_line = "starting";
+#define SRV_TIME_GRACE_MS 2500
+long   g_init_ms = 0;
 double g_acc_balance = 0, g_acc_equity = 0, g_acc_margin = 0, g_acc_free = 0;
 
 // MT4 runs OnDeinit then OnInit without reloading the program on a chart, parameters or
@@ -68,6 +70,7 @@ int OnInit()
   {
    RandomSeed();
    g_agent_ready = false;
+   g_init_ms = NowMs();
    g_config_ok = ConfigLoad(GatewayURL, Token, AgentId, TimerMs, HeartbeatMs, UpdateMs);
    if(!g_config_ok)
       LogError(g_cfg_error);
@@ -250,6 +253,7 @@ void Tick()
         }
       g_work_agent = g_agent_id;
       g_work_login = AccountNumber();
+      ServerOffsetLoad();
       string err = "";
       if(!WsSetUrl(g_cfg_url, g_agent_id, g_cfg_token, err))
         {
@@ -276,7 +280,15 @@ void Tick()
       ChartStatusUpdate("cannot start Winsock", false);
       return;
      }
+   ServerOffsetSave();
    RefreshRates();
+   // At the first start, give the market a moment to tick so hello and the snapshot carry
+   // true times; on a closed market connect anyway, with the times left null.
+   if(!g_srv_offset_known && !g_session_ready && g_ws_state == WS_ST_CLOSED && NowMs() - g_init_ms < SRV_TIME_GRACE_MS)
+     {
+      ChartStatusUpdate("waiting for a quote to learn the server time", false);
+      return;
+     }
    ConnectionStep();
    string msg = "";
    for(int guard = 0; guard < 100 && WsPop(msg); guard++)

@@ -217,6 +217,15 @@ static int type_from(const JVal& v) {
   return -1;
 }
 
+// The last quote came `age` seconds ago and none since: TimeCurrent() and the symbols'
+// quote times stay there until the next `quote` op.
+static void set_stale_clock(long age) {
+  HostState& h = host();
+  h.clock_stale = true;
+  h.last_quote_time = static_cast<long>(std::time(nullptr)) + h.server_offset - age;
+  for (auto& s : broker().symbols) s.quote_time = h.last_quote_time;
+}
+
 static long long g_next_timer = 0;
 void timer_reset() { g_next_timer = 0; }
 
@@ -328,6 +337,7 @@ static void handle(const std::string& line) {
     if (!b.sym(sym)) return emit_error("unknown symbol: " + sym);
     if (!bid || !ask || bid->kind != JVal::Num || ask->kind != JVal::Num || bid->n <= 0 || ask->n < bid->n)
       return emit_error("quote needs numeric bid <= ask");
+    host().clock_stale = false;
     b.quote(sym, bid->n, ask->n);
     emit_broker();
     if (sym == host().chart_symbol && g_prog->on_tick) guarded([] { g_prog->on_tick(); });
@@ -358,7 +368,7 @@ static void handle(const std::string& line) {
     manual("delete", ticket, e);
   } else if (op == "fail_next") {
     std::string bad;
-    if (!only_fields(m, {"error", "count", "for_ms", "executed", "appear_after_ms"}, bad))
+    if (!only_fields(m, {"error", "count", "for_ms", "executed", "appear_after_ms", "on"}, bad))
       return emit_error("fail_next: unknown field " + bad);
     int e = static_cast<int>(num("error", 0));
     int count = static_cast<int>(num("count", 1));
@@ -373,11 +383,16 @@ static void handle(const std::string& line) {
       return emit_error("fail_next: for_ms fails every op for a while; it takes no count or executed");
     if (get("appear_after_ms") && !executed)
       return emit_error("fail_next: appear_after_ms needs executed: true");
+    std::string on = str("on", "");
+    if (get("on") && on != "OrderSend" && on != "OrderClose" && on != "OrderModify" && on != "OrderDelete")
+      return emit_error("fail_next: on must be OrderSend, OrderClose, OrderModify or OrderDelete");
+    if (!on.empty() && (for_ms > 0 || (executed && on != "OrderSend")))
+      return emit_error("fail_next: on goes with a counted failure (executed: OrderSend only)");
     if (for_ms > 0) {
       b.fail_until_us = now_us() + static_cast<long long>(for_ms) * 1000LL;
       b.fail_until_error = e;
     } else {
-      for (int i = 0; i < count; ++i) b.fail_queue.push_back({e, executed, appear});
+      for (int i = 0; i < count; ++i) b.fail_queue.push_back({e, executed, appear, on});
     }
   } else if (op == "restart_ea") {
     deinit(mql4api::REASON_RECOMPILE);
@@ -416,6 +431,17 @@ static void handle(const std::string& line) {
     b.currency = str("currency", b.currency);
     deinit(mql4api::REASON_ACCOUNT);
     init(false, Load::KeepGlobals);
+  } else if (op == "clock") {
+    // The trade server's clock: its offset from UTC, and how old the last quote is.
+    std::string bad;
+    if (!only_fields(m, {"server_offset_s", "last_quote_age_s"}, bad)) return emit_error("clock: unknown field " + bad);
+    const JVal* off = get("server_offset_s");
+    const JVal* age = get("last_quote_age_s");
+    if ((off && off->kind != JVal::Num) || (age && (age->kind != JVal::Num || age->n < 0)))
+      return emit_error("clock: server_offset_s and last_quote_age_s (>= 0) are numbers of seconds");
+    if (off && std::fabs(off->n) > 86400) return emit_error("clock: server_offset_s beyond a day");
+    if (off) host().server_offset = static_cast<long>(off->n);
+    if (age) set_stale_clock(static_cast<long>(age->n));
   } else if (op == "chart") {
     // The trader switches the chart's symbol or timeframe: OnDeinit(REASON_CHARTCHANGE), then
     // OnInit, globals kept.
@@ -435,6 +461,11 @@ static void handle(const std::string& line) {
     g_next_timer = 0;
   } else if (op == "symbol") {
     std::string name = str("symbol", "");
+    if (const JVal* ex = get("execution")) {
+      // Instant and market execution are modelled; request and exchange execution are not.
+      if (ex->kind != JVal::Str || (ex->s != "instant" && ex->s != "market"))
+        return emit_error("symbol: execution must be \"instant\" or \"market\"");
+    }
     SymbolSpec* s = b.sym(name);
     if (!s && get("digits") && !name.empty()) {
       // A new symbol: digits, bid, ask, contract, base/profit currencies, lot limits.
@@ -459,6 +490,7 @@ static void handle(const std::string& line) {
     s->freeze_level = static_cast<int>(num("freeze_level", s->freeze_level));
     if (get("trade_allowed") && get("trade_allowed")->kind == JVal::Bool) s->trade_allowed = get("trade_allowed")->b;
     if (get("market_open") && get("market_open")->kind == JVal::Bool) s->market_open = get("market_open")->b;
+    if (const JVal* ex = get("execution")) s->market_execution = ex->s == "market";
     emit_broker();
   } else if (op == "swap") {
     // Rollover: add swap (account currency) to an open position.
@@ -503,6 +535,7 @@ int host_main(int argc, char** argv, const Program& p) {
   HostState& h = host();
   h.ea_name = p.name;
   Broker& b = broker();
+  long stale_age = -1;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto val = [&]() -> std::string {
@@ -527,6 +560,7 @@ int host_main(int argc, char** argv, const Program& p) {
     else if (a == "--account-name") b.name = val();
     else if (a == "--symbol") h.chart_symbol = val();
     else if (a == "--server-offset") h.server_offset = std::atol(val().c_str());
+    else if (a == "--last-quote-age") stale_age = std::atol(val().c_str());
     else if (a == "--terminal-data-path") h.data_path = val();
     else if (a == "--symbols") {
       // Keep only the listed symbols (comma separated), in that order.
@@ -543,6 +577,7 @@ int host_main(int argc, char** argv, const Program& p) {
     else usage_error("unknown argument " + a);
   }
   if (h.sandbox.empty()) usage_error("--sandbox is required");
+  if (stale_age >= 0) set_stale_clock(stale_age);
   if (!b.sym(h.chart_symbol)) usage_error("unknown chart symbol " + h.chart_symbol);
   init(true);
   check_removed();  // ExpertRemove() called from OnInit

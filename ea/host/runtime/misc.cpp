@@ -54,7 +54,10 @@ static void fill(datetime t, MqlDateTime& dt) {
 }
 
 datetime TimeGMT() { return static_cast<datetime>(std::time(nullptr)); }
-datetime TimeCurrent() { return TimeGMT() + host().server_offset; }
+// MT4's TimeCurrent() is the server time of the last quote: live unless the clock is stale.
+datetime TimeCurrent() {
+  return host().clock_stale ? host().last_quote_time : TimeGMT() + host().server_offset;
+}
 datetime TimeLocal() {
   time_t now = std::time(nullptr);
   tm l;

@@ -166,7 +166,9 @@ bool SymbolInfoInteger(const string& name, ENUM_SYMBOL_INFO_INTEGER prop, long& 
     case SYMBOL_TRADE_FREEZE_LEVEL: out = s->freeze_level; break;
     case SYMBOL_TRADE_MODE: out = s->trade_allowed ? SYMBOL_TRADE_MODE_FULL : SYMBOL_TRADE_MODE_DISABLED; break;
     case SYMBOL_TIME: out = s->quote_time; break;
-    case SYMBOL_TRADE_EXEMODE: out = 1; break;
+    case SYMBOL_TRADE_EXEMODE:
+      out = s->market_execution ? SYMBOL_TRADE_EXECUTION_MARKET : SYMBOL_TRADE_EXECUTION_INSTANT;
+      break;
     default: mql::set_error(ERR_INVALID_FUNCTION_PARAMVALUE); return false;
   }
   return true;

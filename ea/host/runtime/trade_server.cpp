@@ -141,7 +141,7 @@ bool Broker::settle() {
 }
 
 // `executed` (OrderSend only) receives a queued failure that still places the order.
-bool Broker::pre_checks(Actor who, int& err, FailSpec* executed) {
+bool Broker::pre_checks(Actor who, const char* op, int& err, FailSpec* executed) {
   if (who != Actor::EA) return true;
   if (!host().trade_allowed) {
     err = 4109;  // ERR_TRADE_NOT_ALLOWED: AutoTrading off
@@ -155,7 +155,8 @@ bool Broker::pre_checks(Actor who, int& err, FailSpec* executed) {
     err = e;
     return false;
   }
-  if (!fail_queue.empty()) {
+  // A failure aimed at another trade function waits for it.
+  if (!fail_queue.empty() && (fail_queue.front().on.empty() || fail_queue.front().on == op)) {
     FailSpec f = fail_queue.front();
     fail_queue.pop_front();
     if (f.executed) {
@@ -209,7 +210,7 @@ int Broker::send(Actor who, const std::string& symbol, int cmd, double lots, dou
                  long expiration, int& err) {
   err = 0;
   FailSpec lost;
-  if (!pre_checks(who, err, &lost)) return -1;
+  if (!pre_checks(who, "OrderSend", err, &lost)) return -1;
   SymbolSpec* s = sym(symbol);
   if (!s) {
     err = 4106;  // ERR_UNKNOWN_SYMBOL
@@ -259,7 +260,11 @@ int Broker::send(Actor who, const std::string& symbol, int cmd, double lots, dou
         err = 129;  // ERR_INVALID_PRICE
         return -1;
       }
-      if (std::fabs(price - market) > slippage * s->point + s->point * 1e-3) {
+      if (s->market_execution && (sl != 0 || tp != 0)) {
+        err = 130;  // market execution: stops only by OrderModify once the position is open
+        return -1;
+      }
+      if (!s->market_execution && std::fabs(price - market) > slippage * s->point + s->point * 1e-3) {
         err = 138;  // ERR_REQUOTE: the price moved beyond the allowed slippage
         return -1;
       }
@@ -343,7 +348,7 @@ void Broker::close_part(Order& o, double lots, double price, const char* tag) {
 
 bool Broker::close(Actor who, int ticket, double lots, double price, int slippage, int& err) {
   err = 0;
-  if (!pre_checks(who, err)) return false;
+  if (!pre_checks(who, "OrderClose", err)) return false;
   Order* o = find_open(ticket);
   if (!o || o->type > 1) {
     err = 4108;  // ERR_INVALID_TICKET (pending orders are deleted, not closed)
@@ -384,7 +389,7 @@ bool Broker::close(Actor who, int ticket, double lots, double price, int slippag
 bool Broker::modify(Actor who, int ticket, double price, double sl, double tp, long expiration,
                     int& err) {
   err = 0;
-  if (!pre_checks(who, err)) return false;
+  if (!pre_checks(who, "OrderModify", err)) return false;
   Order* o = find_open(ticket);
   if (!o) {
     err = 4108;
@@ -439,7 +444,7 @@ bool Broker::modify(Actor who, int ticket, double price, double sl, double tp, l
 
 bool Broker::remove(Actor who, int ticket, int& err) {
   err = 0;
-  if (!pre_checks(who, err)) return false;
+  if (!pre_checks(who, "OrderDelete", err)) return false;
   Order* o = find_open(ticket);
   if (!o || o->type <= 1) {
     err = 4108;

@@ -18,6 +18,9 @@ struct SymbolSpec {
   double min_lot = 0.01, max_lot = 100, lot_step = 0.01;
   bool trade_allowed = true;
   bool market_open = true;  // false: trade operations fail with 132 (market is closed)
+  // Market execution (ECN/STP): market orders fill at the market whatever the slippage, and
+  // an OrderSend of a market order with S/L or T/P fails with 130 (set them with OrderModify).
+  bool market_execution = false;
   bool selected = true;
   long quote_time = 0;
 };
@@ -45,6 +48,7 @@ struct FailSpec {
   int error = 0;
   bool executed = false;
   int appear_after_ms = 0;
+  std::string on;  // "OrderSend", "OrderModify"...: only that function fails ("": the next op)
 };
 
 // An order the server placed that the terminal does not show yet.
@@ -105,7 +109,7 @@ class Broker {
   double margin_level() const;
 
  private:
-  bool pre_checks(Actor who, int& err, FailSpec* executed = nullptr);
+  bool pre_checks(Actor who, const char* op, int& err, FailSpec* executed = nullptr);
   bool volume_ok(const SymbolSpec& s, double lots) const;
   bool stops_ok(const SymbolSpec& s, int type, double ref, double sl, double tp) const;
   bool pending_price_ok(const SymbolSpec& s, int type, double price) const;

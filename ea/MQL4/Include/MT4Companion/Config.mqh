@@ -270,4 +270,50 @@ bool ConfigDeriveAgent()
       g_agent_id = "mt4-" + IntegerToString(AccountNumber());
    return true;
   }
+// The last good server time offset, per trade server (MQL4\Files\MT4Companion\server-time.txt,
+// lines "<server>|<offset seconds>"), so a restart on a weekend still knows it.
+#define SRV_TIME_FILE "MT4Companion\\server-time.txt"
+
+void ServerOffsetLoad()
+  {
+   string server = AccountServer();
+   string text = "";
+   if(g_srv_offset_known || server == "" || !ReadTextFile(SRV_TIME_FILE, text))
+      return;
+   string lines[];
+   int n = SplitLines(text, lines);
+   for(int i = 0; i < n; i++)
+     {
+      int bar = StringFind(lines[i], "|");
+      long off = 0;
+      if(bar > 0 && StringSubstr(lines[i], 0, bar) == server && ParseIntStrict(StringSubstr(lines[i], bar + 1), off)
+         && off >= -86400 && off <= 86400)
+        {
+         g_srv_offset = (int)off;
+         g_srv_offset_known = true;
+         Log("server time offset " + IntegerToString(off) + " s (saved; replaced by the next fresh quote)");
+         return;
+        }
+     }
+  }
+
+void ServerOffsetSave()
+  {
+   string server = AccountServer();
+   if(!g_srv_offset_dirty || server == "" || StringFind(server, "|") >= 0)
+      return;
+   g_srv_offset_dirty = false;
+   string text = "", old = "";
+   if(ReadTextFile(SRV_TIME_FILE, old))
+     {
+      string lines[];
+      int n = SplitLines(old, lines);
+      for(int i = 0; i < n && i < 200; i++)
+         if(lines[i] != "" && !StartsWith(lines[i], server + "|"))
+            text += lines[i] + "\n";
+     }
+   text += server + "|" + IntegerToString(g_srv_offset) + "\n";
+   WriteTextFile(SRV_TIME_FILE, text);
+   Log("server time offset " + IntegerToString(g_srv_offset) + " s measured on a fresh quote");
+  }
 //+------------------------------------------------------------------+

@@ -46,18 +46,87 @@ int FindTagged(string tag, string sym, int type, int magic, long sent_utc)
    return 0;
   }
 
-string ExecSuccessData(int ticket, int attempts)
+// The reply data of a placed order, with the stops it carries now. `warning`: what the
+// trader must know although the order is placed (its stops could not be set).
+string ExecSuccessData(int ticket, int attempts, string warning)
   {
+   string w = (warning == "" ? "" : "," + JKs("stops_warning", Clip(warning, 500)));
    if(!OrderSelect(ticket, SELECT_BY_TICKET))
-      return "{" + JKi("ticket", ticket) + "," + JKr("open_price", "0") + "}";
+      return "{" + JKi("ticket", ticket) + "," + JKr("open_price", "0") + w + "}";
+   string sym = OrderSymbol();
    string s = "{" + JKi("ticket", ticket)
-              + "," + JKr("open_price", PriceJ(OrderSymbol(), OrderOpenPrice()))
+              + "," + JKr("open_price", PriceJ(sym, OrderOpenPrice()))
               + "," + JKr("lots", LotsJ(OrderLots()))
-              + "," + JKs("symbol", OrderSymbol())
-              + "," + JKs("type", TypeName(OrderType()));
+              + "," + JKs("symbol", sym)
+              + "," + JKs("type", TypeName(OrderType()))
+              + "," + JKr("stop_loss", PriceJ(sym, OrderStopLoss()))
+              + "," + JKr("take_profit", PriceJ(sym, OrderTakeProfit()));
    if(attempts > 0)
       s += "," + JKi("attempts", attempts);
-   return s + "}";
+   return s + w + "}";
+  }
+
+// The order is placed; on market execution its stops come next, in the same command.
+void ExecPlaced(int ticket)
+  {
+   if(g_ex_market && (g_ex_sl != 0 || g_ex_tp != 0))
+     {
+      g_ex_ticket = ticket;
+      g_op_first_ms = 0;          // the modify gets its own retry time
+      g_op_maybe_sent = false;
+      g_op_next_ms = 0;
+      return;
+     }
+   OpFinish(true, ExecSuccessData(ticket, g_op_attempts, ""), "");
+  }
+
+string StopsWarning(int ticket, string why)
+  {
+   return "position #" + IntegerToString(ticket) + " is open WITHOUT the requested stop loss / take profit: " + why
+          + ". Set them yourself.";
+  }
+
+// Market execution, second step: OrderModify the stops onto the open position.
+void StepExecStops()
+  {
+   int t = g_ex_ticket;
+   if(!SelectOpen(t))
+     {
+      OpFinish(true, ExecSuccessData(t, g_op_attempts, "position #" + IntegerToString(t) + " was closed before its stops could be set"), "");
+      return;
+     }
+   if(!NumChanged(OrderStopLoss(), g_ex_sl) && !NumChanged(OrderTakeProfit(), g_ex_tp))
+     {
+      OpFinish(true, ExecSuccessData(t, g_op_attempts, ""), "");   // set (an ambiguous modify went through)
+      return;
+     }
+   if(g_op_maybe_sent)
+     {
+      if(!StillLooking())
+         OpFinish(true, ExecSuccessData(t, g_op_attempts, StopsWarning(t, "OrderModify answered error " + IntegerToString(g_op_amb_err))), "");
+      return;
+     }
+   g_op_attempts++;
+   int err = 146;
+   if(!IsTradeContextBusy())
+     {
+      ResetLastError();
+      if(OrderModify(t, OrderOpenPrice(), g_ex_sl, g_ex_tp, 0, clrNONE))
+        {
+         OpFinish(true, ExecSuccessData(t, g_op_attempts, ""), "");
+         return;
+        }
+      err = GetLastError();
+     }
+   if(RetryLater(err))
+      return;
+   if(IsAmbiguousError(err))
+     {
+      MarkAmbiguous(err);
+      return;
+     }
+   Log("OrderModify of the stops of #" + IntegerToString(t) + " failed: " + IntegerToString(err));
+   OpFinish(true, ExecSuccessData(t, g_op_attempts, StopsWarning(t, "setting them failed with MT4 error " + IntegerToString(err) + " (" + Mt4ErrText(err) + ")")), "");
   }
 
 // Returns true when the op should try again on a later tick (and sets the pause).
@@ -97,6 +166,11 @@ string AmbiguousGiveUp()
 
 void StepExecute()
   {
+   if(g_ex_ticket > 0)
+     {
+      StepExecStops();
+      return;
+     }
    if(g_op_maybe_sent)
      {
       // Never sent again: the first call may have placed it. Look for the tag.
@@ -104,7 +178,7 @@ void StepExecute()
       if(late > 0)
         {
          Log("the order of request " + g_op_rid + " appeared after error " + IntegerToString(g_op_amb_err) + ": #" + IntegerToString(late));
-         OpFinish(true, ExecSuccessData(late, g_op_attempts), "");
+         ExecPlaced(late);
          return;
         }
       if(StillLooking())
@@ -130,10 +204,13 @@ void StepExecute()
    price = NormalizeDouble(price, digits);
    g_op_attempts++;
    ResetLastError();
-   int ticket = OrderSend(g_ex_sym, g_ex_type, g_ex_lots, price, g_ex_slip, g_ex_sl, g_ex_tp, g_ex_comment, g_ex_magic, g_ex_exp, clrNONE);
+   // Market execution refuses stops in OrderSend (error 130): they follow by OrderModify.
+   double sl = (g_ex_market ? 0 : g_ex_sl);
+   double tp = (g_ex_market ? 0 : g_ex_tp);
+   int ticket = OrderSend(g_ex_sym, g_ex_type, g_ex_lots, price, g_ex_slip, sl, tp, g_ex_comment, g_ex_magic, g_ex_exp, clrNONE);
    if(ticket > 0)
      {
-      OpFinish(true, ExecSuccessData(ticket, g_op_attempts), "");
+      ExecPlaced(ticket);
       return;
      }
    int err = GetLastError();
@@ -145,7 +222,7 @@ void StepExecute()
       int found = FindTagged(g_ex_tag, g_ex_sym, g_ex_type, g_ex_magic, 0);
       if(found > 0)
         {
-         OpFinish(true, ExecSuccessData(found, g_op_attempts), "");
+         ExecPlaced(found);
          return;
         }
       MarkAmbiguous(err);
@@ -414,9 +491,15 @@ void RecoverOne(int idx)
       JGetStr("symbol", sym);
       JGetStr("type", tname);
       JGetInt("magic", magic);
+      double want_sl = 0, want_tp = 0;
+      JGetNum("sl", want_sl);
+      JGetNum("tp", want_tp);
       int t = FindTagged(tag, sym, TypeFromName(tname), (int)magic, sent);
+      string warn = "";
+      if(t > 0 && SelectOpen(t) && ((want_sl != 0 && NumChanged(OrderStopLoss(), want_sl)) || (want_tp != 0 && NumChanged(OrderTakeProfit(), want_tp))))
+         warn = StopsWarning(t, "the EA restarted before it could set them");
       if(t > 0)
-         FinishCommand(cmd, rid, true, ExecSuccessData(t, 0), "");
+         FinishCommand(cmd, rid, true, ExecSuccessData(t, 0, warn), "");
       else
          FinishCommand(cmd, rid, false, "", ErrJson("internal_error", not_done + " (no order tagged " + tag + ")", -1));
       return;

@@ -24,6 +24,7 @@
 #define RETRY_PAUSE_MIN_MS 50
 #define RETRY_PAUSE_MAX_MS 1000
 #define LOOK_PAUSE_MS      200
+#define NO_SERVER_TIME     "the EA does not know the trade server's time zone yet (no fresh quote since it started), so it cannot set an expiration; try again once the market ticks"
 
 int    g_op = OPK_NONE;
 string g_op_rid = "";
@@ -41,6 +42,8 @@ double   g_ex_lots = 0, g_ex_price = 0, g_ex_sl = 0, g_ex_tp = 0;
 int      g_ex_slip = 3, g_ex_magic = 0;
 string   g_ex_comment = "", g_ex_tag = "";
 datetime g_ex_exp = 0;
+bool     g_ex_market = false;   // market execution: open with 0/0, then OrderModify the stops
+int      g_ex_ticket = 0;       // set once the order is open and only its stops remain
 // modify_position
 int      g_md_ticket = 0;
 double   g_md_price = 0, g_md_sl = 0, g_md_tp = 0;
@@ -167,6 +170,11 @@ void BeginExecute(string rid)
    if(ok)
       ok = ReadOptTime("data.expiration", exp_utc, has_exp, err);
    int type = TypeFromName(tname);
+   if(ok && has_exp && !g_srv_offset_known)
+     {
+      FinishCommand(g_op_cmd, rid, false, "", ErrJson("expiration_denied", NO_SERVER_TIME, -1));
+      return;
+     }
    if(ok && IsPendingType(type) && (!has_price || price <= 0))
      {
       err = "a " + tname + " order needs a price";
@@ -218,9 +226,12 @@ void BeginExecute(string rid)
    g_ex_tag = RequestTag(rid);
    g_ex_comment = TaggedComment(g_ex_tag, comment);
    g_ex_exp = (has_exp ? UtcToServer(exp_utc) : 0);
+   g_ex_market = IsMarketType(type) && SymbolInfoInteger(sym, SYMBOL_TRADE_EXEMODE) == SYMBOL_TRADE_EXECUTION_MARKET;
+   g_ex_ticket = 0;
    OpStart(OPK_EXEC);
    OpJournalSending("{" + JKs("command", "execute_trade") + "," + JKs("tag", g_ex_tag) + "," + JKs("symbol", sym)
-                    + "," + JKs("type", tname) + "," + JKr("lots", LotsJ(g_ex_lots)) + "," + JKi("magic", magic) + "}");
+                    + "," + JKs("type", tname) + "," + JKr("lots", LotsJ(g_ex_lots)) + "," + JKi("magic", magic)
+                    + "," + JKr("sl", JNum(g_ex_sl, 8)) + "," + JKr("tp", JNum(g_ex_tp, 8)) + "}");
   }
 
 void BeginModify(string rid)
@@ -243,6 +254,11 @@ void BeginModify(string rid)
       ok = ReadPrice("data.price", price, has_price, err);
    if(ok)
       ok = ReadOptTime("data.expiration", exp_utc, has_exp, err);
+   if(ok && has_exp && !g_srv_offset_known)
+     {
+      FinishCommand(g_op_cmd, rid, false, "", ErrJson("expiration_denied", NO_SERVER_TIME, -1));
+      return;
+     }
    if(ok && !has_sl && !has_tp && !has_price)
      {
       err = "nothing to modify: give stop_loss, take_profit or price";
