@@ -346,7 +346,7 @@ int OrderSend(const string& symbol, int cmd, double volume, double price, int sl
   mql::trade_event("OrderSend", ticket, err,
                    ",\"symbol\":" + mql::jstr(sym) + ",\"cmd\":" + std::to_string(cmd) +
                        ",\"lots\":" + mql::jnum(volume) + ",\"price\":" + mql::jnum(price) +
-                       ",\"magic\":" + std::to_string(magic));
+                       ",\"slippage\":" + std::to_string(slippage) + ",\"magic\":" + std::to_string(magic));
   return ticket;
 }
 
@@ -354,7 +354,8 @@ bool OrderClose(int ticket, double lots, double price, int slippage, color) {
   int err = 0;
   bool ok = broker().close(mql::Actor::EA, ticket, lots, price, slippage, err);
   if (err) mql::set_error(err);  // success leaves _LastError alone, as MT4 does
-  mql::trade_event("OrderClose", ticket, err, ",\"lots\":" + mql::jnum(lots) + ",\"price\":" + mql::jnum(price));
+  mql::trade_event("OrderClose", ticket, err, ",\"lots\":" + mql::jnum(lots) + ",\"price\":" + mql::jnum(price) +
+                                                  ",\"slippage\":" + std::to_string(slippage));
   return ok;
 }
 

@@ -207,7 +207,7 @@ void StepExecute()
    // Market execution refuses stops in OrderSend (error 130): they follow by OrderModify.
    double sl = (g_ex_market ? 0 : g_ex_sl);
    double tp = (g_ex_market ? 0 : g_ex_tp);
-   int ticket = OrderSend(g_ex_sym, g_ex_type, g_ex_lots, price, g_ex_slip, sl, tp, g_ex_comment, g_ex_magic, g_ex_exp, clrNONE);
+   int ticket = OrderSend(g_ex_sym, g_ex_type, g_ex_lots, price, SlipPoints(g_ex_sym, g_ex_slip), sl, tp, g_ex_comment, g_ex_magic, g_ex_exp, clrNONE);
    if(ticket > 0)
      {
       ExecPlaced(ticket);
@@ -324,7 +324,7 @@ int CloseOnce(int ticket, double lots, int slip, int &err)
       string sym = OrderSymbol();
       double price = NormalizeDouble(OrderType() == OP_BUY ? MarketInfo(sym, MODE_BID) : MarketInfo(sym, MODE_ASK), SymDigits(sym));
       double l = (lots > 0 ? lots : OrderLots());
-      ok = OrderClose(ticket, l, price, slip, clrNONE);
+      ok = OrderClose(ticket, l, price, SlipPoints(sym, slip), clrNONE);
      }
    if(ok)
      {
@@ -527,13 +527,13 @@ void RecoverOne(int idx)
    if(cmd == "modify_position")
      {
       double sl = 0, tp = 0, price = 0;
-      long exp = 0;
+      long want_exp = 0;   // not `exp`: that is MQL4's exp()
       JGetNum("sl", sl);
       JGetNum("tp", tp);
       JGetNum("price", price);
-      JGetInt("exp", exp);
+      JGetInt("exp", want_exp);
       if(SelectOpen((int)ticket) && !NumChanged(OrderStopLoss(), sl) && !NumChanged(OrderTakeProfit(), tp)
-         && (IsMarketType(OrderType()) || (!NumChanged(OrderOpenPrice(), price) && (long)OrderExpiration() == exp)))
+         && (IsMarketType(OrderType()) || (!NumChanged(OrderOpenPrice(), price) && (long)OrderExpiration() == want_exp)))
         {
          string sym = OrderSymbol();
          FinishCommand(cmd, rid, true, "{" + JKi("ticket", ticket) + "," + JKr("stop_loss", PriceJ(sym, sl)) + "," + JKr("take_profit", PriceJ(sym, tp)) + "}", "");

@@ -39,7 +39,7 @@ long   g_op_amb_ms = 0;       // when the ambiguous error came
 string   g_ex_sym = "";
 int      g_ex_type = 0;
 double   g_ex_lots = 0, g_ex_price = 0, g_ex_sl = 0, g_ex_tp = 0;
-int      g_ex_slip = 3, g_ex_magic = 0;
+int      g_ex_slip = -1, g_ex_magic = 0;   // slippage in points; -1: SLIP_DEFAULT_PIPS
 string   g_ex_comment = "", g_ex_tag = "";
 datetime g_ex_exp = 0;
 bool     g_ex_market = false;   // market execution: open with 0/0, then OrderModify the stops
@@ -52,10 +52,10 @@ datetime g_md_exp = 0;
 int      g_cl_ticket = 0;
 double   g_cl_lots = 0;          // 0: everything
 double   g_cl_orig = 0;
-int      g_cl_slip = 3;
+int      g_cl_slip = -1;
 // close_all
 int      g_ca_tickets[];
-int      g_ca_n = 0, g_ca_idx = 0, g_ca_tries = 0, g_ca_slip = 3;
+int      g_ca_n = 0, g_ca_idx = 0, g_ca_tries = 0, g_ca_slip = -1;
 string   g_ca_closed = "", g_ca_failed = "", g_ca_first_err = "";
 int      g_ca_failed_n = 0;
 
@@ -127,7 +127,7 @@ void BeginExecute(string rid)
    string sym = "", tname = "", comment = "";
    double lots = 0, price = 0, sl = 0, tp = 0;
    bool has_price = false, has_lots = false, dummy = false, has_exp = false;
-   long slip = 3, magic = 0;
+   long slip = -1, magic = 0;
    datetime exp_utc = 0;
    bool ok = CheckKeys("data", "symbol,type,lots,price,stop_loss,take_profit,slippage,magic_number,comment,expiration", err);
    if(ok && !JGetStr("data.symbol", sym))
@@ -154,7 +154,7 @@ void BeginExecute(string rid)
    if(ok)
       ok = ReadPrice("data.take_profit", tp, dummy, err);
    if(ok)
-      ok = ReadOptInt("data.slippage", 3, 0, 10000, slip, err);
+      ok = ReadOptInt("data.slippage", -1, 0, 10000, slip, err);
    if(ok)
       ok = ReadOptInt("data.magic_number", 0, 0, 2147483647, magic, err);
    if(ok && JHasValue("data.comment") && !JGetStr("data.comment", comment))
@@ -295,8 +295,13 @@ void BeginModify(string rid)
      }
    RefreshRates();
    string msg = "";
-   if(!CheckStops(sym, type, g_md_price, (NumChanged(g_md_sl, OrderStopLoss()) || has_price ? g_md_sl : 0),
-                  (NumChanged(g_md_tp, OrderTakeProfit()) || has_price ? g_md_tp : 0), msg))
+   if(Frozen(msg))
+     {
+      FinishCommand(g_op_cmd, rid, false, "", ErrJson("modification_too_close", msg, 145));
+      return;
+     }
+   if(!CheckStops(sym, type, g_md_price, ((NumChanged(g_md_sl, OrderStopLoss()) || has_price) ? g_md_sl : 0),
+                  ((NumChanged(g_md_tp, OrderTakeProfit()) || has_price) ? g_md_tp : 0), msg))
      {
       FinishCommand(g_op_cmd, rid, false, "", ErrJson("invalid_stops", msg, -1));
       return;
@@ -319,7 +324,7 @@ void BeginClose(string rid)
    int ticket = 0;
    double lots = 0;
    bool has_lots = false;
-   long slip = 3;
+   long slip = -1;
    bool ok = CheckKeys("data", "ticket,lots,slippage", err);
    if(ok)
       ok = ReadTicket("data.ticket", ticket, err);
@@ -331,7 +336,7 @@ void BeginClose(string rid)
       ok = false;
      }
    if(ok)
-      ok = ReadOptInt("data.slippage", 3, 0, 10000, slip, err);
+      ok = ReadOptInt("data.slippage", -1, 0, 10000, slip, err);
    if(!ok)
      {
       FinishCommand(g_op_cmd, rid, false, "", ErrJson("invalid_message", err, -1));
@@ -350,6 +355,12 @@ void BeginClose(string rid)
    string sym = OrderSymbol();
    double have = OrderLots();
    string msg = "";
+   RefreshRates();
+   if(Frozen(msg))
+     {
+      FinishCommand(g_op_cmd, rid, false, "", ErrJson("modification_too_close", msg, 145));
+      return;
+     }
    if(has_lots && lots < have - 0.0000001)
      {
       if(!CheckVolume(sym, lots, "closing volume", msg) || !CheckVolume(sym, have - lots, "the remaining volume", msg))
@@ -421,7 +432,7 @@ void BeginCloseAll(string rid)
    g_op_cmd = "close_all";
    g_op_rid = rid;
    string sym = "";
-   long slip = 3;
+   long slip = -1;
    bool ok = true;
    if(JType("data") == J_OBJ)
       ok = CheckKeys("data", "symbol,slippage", err);
@@ -431,7 +442,7 @@ void BeginCloseAll(string rid)
       ok = false;
      }
    if(ok)
-      ok = ReadOptInt("data.slippage", 3, 0, 10000, slip, err);
+      ok = ReadOptInt("data.slippage", -1, 0, 10000, slip, err);
    if(!ok)
      {
       FinishCommand(g_op_cmd, rid, false, "", ErrJson("invalid_message", err, -1));
