@@ -102,6 +102,9 @@ void OnDeinit(const int reason)
       SockCleanup();
      }
    SessionReset();
+   // A chart, parameters or account change keeps this EA on its chart: keep the claim.
+   if(reason != REASON_CHARTCHANGE && reason != REASON_PARAMETERS && reason != REASON_ACCOUNT)
+      InstanceRelease();
    ChartStatusClear();
    Log("EA stopped (reason " + IntegerToString(reason) + ")");
   }
@@ -228,6 +231,11 @@ void Tick()
    if(!g_config_ok)
      {
       ChartStatusUpdate("not configured", false);
+      return;
+     }
+   if(!InstanceClaim())
+     {
+      ChartStatusUpdate("not running: the MT4 Companion EA already runs on another chart of this terminal (one per terminal); remove it from this chart", false);
       return;
      }
    if(!g_agent_ready)

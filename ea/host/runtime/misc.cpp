@@ -200,7 +200,8 @@ bool IsDemo() { return true; }
 // Busy while a `fail_next` window of error 146 (another EA holds the trade context) lasts.
 bool IsTradeContextBusy() { return mql::broker().failing_now() == 146; }
 bool IsLibrariesAllowed() { return true; }
-long ChartID() { return 131000000000000001L; }
+// One chart per host process: two hosts on one sandbox are two charts of one terminal.
+long ChartID() { return 131000000000000000L + static_cast<long>(getpid()); }
 void WindowRedraw() {}
 void ChartRedraw(long) {}
 int ObjectsDeleteAll(long, int, int) { return 0; }

@@ -316,4 +316,42 @@ void ServerOffsetSave()
    WriteTextFile(SRV_TIME_FILE, text);
    Log("server time offset " + IntegerToString(g_srv_offset) + " s measured on a fresh quote");
   }
+// One EA per terminal: two charts would share the journal and the agent id. The running
+// one stamps MQL4\Files\MT4Companion\instance.txt ("<chart id>|<UTC seconds>") every 2 s;
+// an EA on another chart that finds a fresh stamp (under 10 s) refuses to run.
+#define INSTANCE_FILE    "MT4Companion\\instance.txt"
+#define INSTANCE_STALE_S 10
+bool g_instance_owner = false;
+long g_instance_stamped = 0;
+
+bool InstanceClaim()
+  {
+   long now = (long)TimeGMT();
+   if(g_instance_owner && now - g_instance_stamped < 2 && now >= g_instance_stamped)
+      return true;
+   if(!g_instance_owner)
+     {
+      string text = "";
+      if(ReadTextFile(INSTANCE_FILE, text))
+        {
+         int bar = StringFind(text, "|");
+         long chart = 0, at = 0;
+         if(bar > 0 && ParseIntStrict(StringSubstr(text, 0, bar), chart) && ParseIntStrict(StringSubstr(text, bar + 1), at)
+            && chart != ChartID() && now - at < INSTANCE_STALE_S && at <= now + 5)
+            return false;
+        }
+     }
+   if(WriteTextFile(INSTANCE_FILE, IntegerToString(ChartID()) + "|" + IntegerToString(now)))
+      g_instance_stamped = now;
+   g_instance_owner = true;
+   return true;
+  }
+
+void InstanceRelease()
+  {
+   if(!g_instance_owner)
+      return;
+   g_instance_owner = false;
+   FileDelete(INSTANCE_FILE);
+  }
 //+------------------------------------------------------------------+
