@@ -39,6 +39,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--account-name")
     p.add_argument("--symbol", help="chart symbol (default EURUSD)")
     p.add_argument("--server-offset", type=int, help="server time minus UTC, seconds")
+    p.add_argument("--last-quote-age", type=int,
+                   help="start with a stale clock: the last quote came this many seconds ago")
     p.add_argument("--symbols", help="comma separated subset of the default symbols")
     p.add_argument("--terminal-data-path", help="what TerminalInfoString(TERMINAL_DATA_PATH) says")
     p.add_argument("--no-dll", action="store_true", help='start with "Allow DLL imports" off')
@@ -56,7 +58,7 @@ def binary_args(a: argparse.Namespace) -> list[str]:
             raise SystemExit(f"--inputs expects NAME=VALUE, got {kv!r}")
         args += ["--input", kv]
     for flag in ("account_login", "balance", "leverage", "commission", "currency", "server",
-                 "company", "account_name", "symbol", "server_offset", "symbols",
+                 "company", "account_name", "symbol", "server_offset", "last_quote_age", "symbols",
                  "terminal_data_path"):
         val = getattr(a, flag)
         if val is not None:

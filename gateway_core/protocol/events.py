@@ -108,6 +108,17 @@ class HelloData(WireModel):
     heartbeat_interval_ms: int | None = Field(
         default=None, ge=100, le=600_000, description="How often this EA sends heartbeats"
     )
+    server_time_offset_s: int | None = Field(
+        default=None,
+        ge=-86_400,
+        le=86_400,
+        description="Trade server time minus UTC, as the EA measured it on a fresh quote",
+    )
+    server_time_known: bool | None = Field(
+        default=None,
+        description="False: the EA has no trustworthy server time offset yet; its event "
+        "times may be off by the broker's time zone and it refuses expirations",
+    )
 
 
 class Hello(_Event):

@@ -27,6 +27,11 @@ class TradeResultData(WireModel):
     symbol: str | None = Field(default=None, max_length=32)
     type: str | None = Field(default=None, max_length=16)
     attempts: int | None = Field(default=None, ge=1)
+    stop_loss: Price | None = None
+    take_profit: Price | None = None
+    # Market execution opens first and sets S/L and T/P after: if that second step failed,
+    # the trade still happened, and this says plainly that the stops are not set.
+    stops_warning: str | None = Field(default=None, max_length=500)
 
 
 class _Reply(WireModel):

@@ -197,3 +197,25 @@ async def test_unparseable_command_gets_invalid_message(gateway: FakeGateway, ea
     await gateway.send("not json at all")
     ok = await gateway.command("get_snapshot")
     assert ok["success"] is True
+
+
+async def test_freeze_level_refused_up_front_and_slippage_in_pips(gateway: FakeGateway,
+                                                                  ea: EaHost) -> None:
+    start = len(ea.lines)
+    r = await gateway.command("execute_trade", {"symbol": "EURUSD", "type": "buy", "lots": 0.1,
+                                                "take_profit": 1.1002})
+    assert r["success"], r
+    send = next(e for e in ea.lines[start:] if e.get("event") == "trade")
+    assert send["op"] == "OrderSend" and send["slippage"] == 30  # 3 pips on a 5-digit quote
+    ticket = r["data"]["ticket"]
+    await ea.send(op="symbol", symbol="EURUSD", freeze_level=50)  # the TP is 20 points away
+    start = len(ea.lines)
+    for command, data in (("close_position", {"ticket": ticket}),
+                          ("modify_position", {"ticket": ticket, "stop_loss": 1.09})):
+        r = await gateway.command(command, data)
+        assert not r["success"] and r["error"]["code"] == "modification_too_close", r
+        assert "freeze level" in r["error"]["message"]
+    assert not [e for e in ea.lines[start:] if e.get("event") == "trade"]  # nothing was tried
+    await ea.send(op="symbol", symbol="EURUSD", freeze_level=0)
+    r = await gateway.command("close_position", {"ticket": ticket})
+    assert r["success"], r

@@ -98,3 +98,18 @@ async def test_journal_is_compacted_and_keeps_recent_answers(
     # an id compacted away is executed as new (and fails: there is no such order)
     fresh = await gateway.command("delete_order", {"ticket": 1000}, rid="old-0")
     assert fresh["success"] is False and fresh["error"]["code"] == "invalid_ticket"
+
+
+async def test_a_second_chart_is_refused_until_the_first_leaves(
+        gateway: FakeGateway, ea: EaHost) -> None:
+    """Two charts of one terminal (one sandbox) would share the journal and the agent id."""
+    second = EaHost(ea.sandbox)
+    await second.start()
+    try:
+        await second.wait(lambda e: e.get("event") == "comment"
+                          and "already runs on another chart" in e["text"], 20, "the refusal")
+        assert len(gateway.conns) == 1
+        await ea.stop()  # removed from the first chart: the second one takes over
+        await gateway.wait_conn(2, 40)
+    finally:
+        await second.stop()

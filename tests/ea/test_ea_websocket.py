@@ -126,3 +126,13 @@ async def test_bad_accept_is_refused(tmp_path: Path) -> None:
     finally:
         await host.stop()
         await srv.stop()
+
+
+async def test_text_that_is_not_utf8_closes_with_1007(raw: tuple[RawWsServer, EaHost]) -> None:
+    srv, _ = raw
+    await srv.write(frame(1, b'{"command":"get_snapshot","request_id":"u1","data":{},"x":"\xc3("}'))
+    close = await srv.wait(
+        lambda: next((f for f in srv.frames if f.opcode == 8), None), 10, "close"
+    )
+    assert int.from_bytes(close.payload[:2], "big") == 1007
+    assert not [m for m in srv.texts if m.get("request_id") == "u1"]

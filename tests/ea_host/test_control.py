@@ -133,3 +133,36 @@ def test_inputs_and_account_change_reinitialise(binaries: dict[str, Path],
     (h.sandbox / "MQL4" / "Files" / "cmd.txt").write_text("symbols\n")
     start = h.send(op="tick")
     assert h.wait_log("result symbols", start).startswith("result symbols EURUSD,USDJPY, ")
+
+
+def test_chart_inputs_account_keep_globals_restart_does_not(
+        binaries: dict[str, Path], run_host: Callable[..., Host]) -> None:
+    """MT4 re-runs OnInit without reloading the program on a chart, parameters or account
+    change: the timer count (a global) carries on. A recompile starts it over."""
+    h = run_host(binaries["Trader"], ["--timer-ms", "10"])
+    wait_reinit(h, 0)
+
+    def comment_after(start: int) -> int:
+        ev = h.wait(lambda e: e.get("event") == "comment", start=start, what="a timer comment")
+        return int(ev["text"].split()[1])
+
+    comment_after(0)
+    ops: list[dict[str, object]] = [{"op": "chart", "symbol": "USDJPY", "period": 240},
+                                    {"op": "inputs", "Label": "c"},
+                                    {"op": "account", "login": 12345678}]
+    for op, reason in zip(ops, (3, 5, 6), strict=True):
+        start = h.send(**op)
+        deinit = h.wait_log("deinit", start)
+        assert deinit.startswith(f"deinit {reason} "), deinit
+        calls = int(deinit.split()[-1])
+        assert calls > 0
+        assert comment_after(start) > calls, f"{op}: the global started over"
+    assert any(t.startswith("symbol USDJPY digits 3") for t in h.logs())
+    start = h.send(op="restart_ea")
+    assert h.wait_log("deinit", start).startswith("deinit 2 ")
+    assert comment_after(start) == 20  # re-initialised: counting from zero again
+
+    for bad in ['{"op":"chart","symbol":"NOPE"}', '{"op":"chart","period":7}',
+                '{"op":"chart","timeframe":60}']:
+        start = h.send_raw(bad)
+        assert h.wait(lambda e: e.get("event") == "error", start=start, what=bad)["message"]

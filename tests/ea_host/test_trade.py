@@ -240,3 +240,54 @@ def test_commission_and_swap_split_on_partial_close(binaries: dict[str, Path],
     assert rest["commission"] == pytest.approx(-1.4) and rest["swap"] == pytest.approx(-0.6)
     # Closed at Bid 1.10000 from Ask 1.10020: -20 points * $1 = -2, plus -0.7 and -0.3.
     assert trader.broker()["account"]["balance"] == pytest.approx(10000 - 2 - 0.7 - 0.3)
+
+
+def test_fail_for_a_while_and_busy_context(trader: Trader) -> None:
+    trader.h.send(op="fail_next", error=146, for_ms=400)
+    t0 = time.monotonic()
+    res = trader.run("send;EURUSD;0;0.10;ask;3;0;0;;0")
+    assert res[0].split()[2] == "146", res
+    while time.monotonic() - t0 < 0.45:  # the window is measured by the host's clock
+        trader.h.sync()
+    assert ticket_of(trader.run("send;EURUSD;0;0.10;ask;3;0;0;;0")[0]) > 0
+
+
+def test_executed_but_reported_failed_appears_later(trader: Trader) -> None:
+    trader.h.send(op="fail_next", error=128, executed=True, appear_after_ms=600)
+    res = trader.run("send;EURUSD;0;0.10;ask;3;0;0;tagged;0", "list")
+    assert res[0] == "send -1 128", res
+    assert res[1].startswith("list 0 "), res  # placed, but not in the terminal's list yet
+    broker = trader.h.wait(lambda e: e.get("event") == "broker" and len(e["orders"]) == 1,
+                           what="the late order")
+    assert broker["orders"][0]["comment"] == "tagged"
+    assert trader.run("list")[0].startswith("list 1 ")
+
+
+def test_fail_next_refuses_what_it_cannot_model(trader: Trader) -> None:
+    for bad in ['{"op":"fail_next","error":146,"for_ms":100,"count":2}',
+                '{"op":"fail_next","error":128,"appear_after_ms":100}',
+                '{"op":"fail_next","error":128,"executed":"yes"}',
+                '{"op":"fail_next","error":128,"when":"later"}']:
+        start = trader.h.send_raw(bad)
+        assert trader.h.wait(lambda e: e.get("event") == "error", start=start, what=bad)
+    # A lost answer is modelled for OrderSend only: anything else stops the host loudly.
+    ticket = ticket_of(trader.run("send;EURUSD;0;0.10;ask;3;0;0;;0")[0])
+    trader.h.send(op="fail_next", error=128, executed=True)
+    (trader.h.sandbox / "MQL4" / "Files" / "cmd.txt").write_text(f"close;{ticket};0.1;bid;3\n")
+    start = trader.h.send(op="tick")
+    ev = trader.h.wait(lambda e: e.get("event") == "ea_stopped", start=start)
+    assert "OrderSend only" in ev["reason"]
+
+
+def test_market_execution_refuses_stops_and_ignores_slippage(trader: Trader) -> None:
+    start = trader.h.send(op="symbol", symbol="EURUSD", execution="request")
+    assert trader.h.wait(lambda e: e.get("event") == "error", start=start)
+    trader.h.send(op="symbol", symbol="EURUSD", execution="market")
+    res = trader.run("send;EURUSD;0;0.10;ask;3;1.09;1.11;;0",
+                     "send;EURUSD;0;0.10;1.05;3;0;0;;0")  # far from the market: filled anyway
+    assert res[0] == "send -1 130", res
+    ticket = ticket_of(res[1])
+    assert trader.run(f"modify;{ticket};0;1.09;1.11")[0] == "modify true 0"
+    trader.h.send(op="fail_next", error=136, on="OrderModify")
+    res = trader.run("send;EURUSD;1;0.10;bid;3;0;0;;0", f"modify;{ticket};0;1.08;1.11")
+    assert ticket_of(res[0]) > 0 and res[1] == "modify false 136", res

@@ -55,12 +55,22 @@ long   g_last_hb_ms = 0;
 long   g_last_upd_ms = 0;
 long   g_connected_at = 0;
 string g_state_line = "starting";
+#define SRV_TIME_GRACE_MS 2500
+long   g_init_ms = 0;
 double g_acc_balance = 0, g_acc_equity = 0, g_acc_margin = 0, g_acc_free = 0;
 
+// MT4 runs OnDeinit then OnInit without reloading the program on a chart, parameters or
+// account change: globals keep their values. What OnInit (and the first Tick after it, once
+// the account is known) sets again on purpose: the settings (ConfigLoad starts from the
+// defaults), the agent id, the journal (reloaded from its file), the tracker baseline, the
+// connection and the timer. What is kept on purpose: the trade command in flight, the
+// command queue and the replies not sent yet (see Trading.mqh: one true answer per request),
+// the quote subscription and the server time offset.
 int OnInit()
   {
    RandomSeed();
    g_agent_ready = false;
+   g_init_ms = NowMs();
    g_config_ok = ConfigLoad(GatewayURL, Token, AgentId, TimerMs, HeartbeatMs, UpdateMs);
    if(!g_config_ok)
       LogError(g_cfg_error);
@@ -79,6 +89,10 @@ void OnDeinit(const int reason)
    EventKillTimer();
    if(g_agent_ready)
       TrackerSave();
+   if(reason == REASON_ACCOUNT && g_agent_ready && WorkOwnerChanged(g_agent_id))
+      WorkAbandon("the terminal logged in to another account");
+   if(g_session_ready && IsDllsAllowed())
+      FlushReplies();   // answers the gateway is waiting for, on the session they belong to
    // Calling an import with DLLs disallowed stops the EA with a critical error,
    // so without the permission the socket is left to the terminal.
    if(g_wsa_started && IsDllsAllowed())
@@ -88,6 +102,9 @@ void OnDeinit(const int reason)
       SockCleanup();
      }
    SessionReset();
+   // A chart, parameters or account change keeps this EA on its chart: keep the claim.
+   if(reason != REASON_CHARTCHANGE && reason != REASON_PARAMETERS && reason != REASON_ACCOUNT)
+      InstanceRelease();
    ChartStatusClear();
    Log("EA stopped (reason " + IntegerToString(reason) + ")");
   }
@@ -216,6 +233,11 @@ void Tick()
       ChartStatusUpdate("not configured", false);
       return;
      }
+   if(!InstanceClaim())
+     {
+      ChartStatusUpdate("not running: the MT4 Companion EA already runs on another chart of this terminal (one per terminal); remove it from this chart", false);
+      return;
+     }
    if(!g_agent_ready)
      {
       if(!ConfigDeriveAgent())
@@ -223,6 +245,23 @@ void Tick()
          ChartStatusUpdate("waiting for the account to log in", false);
          return;
         }
+      if(WorkOwnerChanged(g_agent_id))
+        {
+         // The journal in memory is still the old agent's: settle its work there.
+         string now_agent = g_agent_id;
+         g_agent_id = g_work_agent;
+         WorkAbandon("the agent id or account changed");
+         g_agent_id = now_agent;
+         if(g_work_agent != now_agent && g_replyq_n > 0)
+           {
+            Log(IntegerToString(g_replyq_n) + " replies of " + g_work_agent + " were not sent: its journal answers them on a resend");
+            g_replyq_n = 0;
+            ArrayResize(g_replyq, 0, 16);
+           }
+        }
+      g_work_agent = g_agent_id;
+      g_work_login = AccountNumber();
+      ServerOffsetLoad();
       string err = "";
       if(!WsSetUrl(g_cfg_url, g_agent_id, g_cfg_token, err))
         {
@@ -249,7 +288,15 @@ void Tick()
       ChartStatusUpdate("cannot start Winsock", false);
       return;
      }
+   ServerOffsetSave();
    RefreshRates();
+   // At the first start, give the market a moment to tick so hello and the snapshot carry
+   // true times; on a closed market connect anyway, with the times left null.
+   if(!g_srv_offset_known && !g_session_ready && g_ws_state == WS_ST_CLOSED && NowMs() - g_init_ms < SRV_TIME_GRACE_MS)
+     {
+      ChartStatusUpdate("waiting for a quote to learn the server time", false);
+      return;
+     }
    ConnectionStep();
    string msg = "";
    for(int guard = 0; guard < 100 && WsPop(msg); guard++)

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <initializer_list>
 #include <map>
 #include <new>
 
@@ -171,10 +172,16 @@ static void deinit(int reason) {
   if (size_t n = ptr_forget_all()) emit_log(mql4api::string((std::to_string(n) + " undeleted objects left").c_str()));
 }
 
-static void init(bool first) {
+// MT4 loads the program once: globals and static locals are initialised at load time only
+// (first start, recompile). A chart, parameters or account change runs OnDeinit then OnInit
+// on the same loaded program, so every global keeps its value (inputs take the new ones).
+enum class Load { Fresh, KeepGlobals };
+
+static void init(bool first, Load load = Load::Fresh) {
   host().stop_flag = false;
   host().timer_ms = 0;
-  guarded([] { g_prog->reset(); });
+  if (load == Load::Fresh) guarded([] { g_prog->reset(); });
+  else if (g_prog->apply_inputs) guarded([] { g_prog->apply_inputs(); });
   if (first) {
     for (auto& kv : g_inputs)
       if (!g_inputs_seen.count(kv.first)) {
@@ -208,6 +215,15 @@ static int type_from(const JVal& v) {
   for (int i = 0; i < 6; ++i)
     if (t == names[i]) return i;
   return -1;
+}
+
+// The last quote came `age` seconds ago and none since: TimeCurrent() and the symbols'
+// quote times stay there until the next `quote` op.
+static void set_stale_clock(long age) {
+  HostState& h = host();
+  h.clock_stale = true;
+  h.last_quote_time = static_cast<long>(std::time(nullptr)) + h.server_offset - age;
+  for (auto& s : broker().symbols) s.quote_time = h.last_quote_time;
 }
 
 static long long g_next_timer = 0;
@@ -273,6 +289,20 @@ static int timer_interval_ms() {
   return host().timer_override > 0 ? host().timer_override : host().timer_ms;
 }
 
+// Fields an op accepts; anything else is refused (a typo must not be silently ignored).
+static bool only_fields(const std::map<std::string, JVal>& m, std::initializer_list<const char*> ok,
+                        std::string& bad) {
+  for (auto& kv : m) {
+    bool known = kv.first == "op";
+    for (const char* f : ok) known = known || kv.first == f;
+    if (!known) {
+      bad = kv.first;
+      return false;
+    }
+  }
+  return true;
+}
+
 static void handle(const std::string& line) {
   std::map<std::string, JVal> m;
   std::string err;
@@ -307,6 +337,7 @@ static void handle(const std::string& line) {
     if (!b.sym(sym)) return emit_error("unknown symbol: " + sym);
     if (!bid || !ask || bid->kind != JVal::Num || ask->kind != JVal::Num || bid->n <= 0 || ask->n < bid->n)
       return emit_error("quote needs numeric bid <= ask");
+    host().clock_stale = false;
     b.quote(sym, bid->n, ask->n);
     emit_broker();
     if (sym == host().chart_symbol && g_prog->on_tick) guarded([] { g_prog->on_tick(); });
@@ -336,10 +367,33 @@ static void handle(const std::string& line) {
     b.remove(Actor::Manual, ticket, e);
     manual("delete", ticket, e);
   } else if (op == "fail_next") {
+    std::string bad;
+    if (!only_fields(m, {"error", "count", "for_ms", "executed", "appear_after_ms", "on"}, bad))
+      return emit_error("fail_next: unknown field " + bad);
     int e = static_cast<int>(num("error", 0));
     int count = static_cast<int>(num("count", 1));
-    if (e <= 0 || count <= 0) return emit_error("fail_next needs error > 0 and count > 0");
-    for (int i = 0; i < count; ++i) b.fail_queue.push_back(e);
+    int for_ms = static_cast<int>(num("for_ms", 0));
+    const JVal* ex = get("executed");
+    if (ex && ex->kind != JVal::Bool) return emit_error("fail_next: executed must be true/false");
+    bool executed = ex && ex->b;
+    int appear = static_cast<int>(num("appear_after_ms", 0));
+    if (e <= 0 || count <= 0 || for_ms < 0 || appear < 0)
+      return emit_error("fail_next needs error > 0, count > 0, for_ms >= 0, appear_after_ms >= 0");
+    if (for_ms > 0 && (executed || get("count")))
+      return emit_error("fail_next: for_ms fails every op for a while; it takes no count or executed");
+    if (get("appear_after_ms") && !executed)
+      return emit_error("fail_next: appear_after_ms needs executed: true");
+    std::string on = str("on", "");
+    if (get("on") && on != "OrderSend" && on != "OrderClose" && on != "OrderModify" && on != "OrderDelete")
+      return emit_error("fail_next: on must be OrderSend, OrderClose, OrderModify or OrderDelete");
+    if (!on.empty() && (for_ms > 0 || (executed && on != "OrderSend")))
+      return emit_error("fail_next: on goes with a counted failure (executed: OrderSend only)");
+    if (for_ms > 0) {
+      b.fail_until_us = now_us() + static_cast<long long>(for_ms) * 1000LL;
+      b.fail_until_error = e;
+    } else {
+      for (int i = 0; i < count; ++i) b.fail_queue.push_back({e, executed, appear, on});
+    }
   } else if (op == "restart_ea") {
     deinit(mql4api::REASON_RECOMPILE);
     init(false);
@@ -365,7 +419,7 @@ static void handle(const std::string& line) {
                                                           : jnum(kv.second.n);
     }
     deinit(mql4api::REASON_PARAMETERS);
-    init(false);
+    init(false, Load::KeepGlobals);
   } else if (op == "account") {
     // Logging in to another account: OnDeinit(REASON_ACCOUNT), then OnInit.
     b.login = static_cast<long>(num("login", static_cast<double>(b.login)));
@@ -376,9 +430,42 @@ static void handle(const std::string& line) {
     b.company = str("company", b.company);
     b.currency = str("currency", b.currency);
     deinit(mql4api::REASON_ACCOUNT);
-    init(false);
+    init(false, Load::KeepGlobals);
+  } else if (op == "clock") {
+    // The trade server's clock: its offset from UTC, and how old the last quote is.
+    std::string bad;
+    if (!only_fields(m, {"server_offset_s", "last_quote_age_s"}, bad)) return emit_error("clock: unknown field " + bad);
+    const JVal* off = get("server_offset_s");
+    const JVal* age = get("last_quote_age_s");
+    if ((off && off->kind != JVal::Num) || (age && (age->kind != JVal::Num || age->n < 0)))
+      return emit_error("clock: server_offset_s and last_quote_age_s (>= 0) are numbers of seconds");
+    if (off && std::fabs(off->n) > 86400) return emit_error("clock: server_offset_s beyond a day");
+    if (off) host().server_offset = static_cast<long>(off->n);
+    if (age) set_stale_clock(static_cast<long>(age->n));
+  } else if (op == "chart") {
+    // The trader switches the chart's symbol or timeframe: OnDeinit(REASON_CHARTCHANGE), then
+    // OnInit, globals kept.
+    std::string bad;
+    if (!only_fields(m, {"symbol", "period"}, bad)) return emit_error("chart: unknown field " + bad);
+    std::string sym = str("symbol", host().chart_symbol);
+    int period = static_cast<int>(num("period", host().period));
+    static const int periods[] = {1, 5, 15, 30, 60, 240, 1440, 10080, 43200};
+    bool period_ok = false;
+    for (int p : periods) period_ok = period_ok || p == period;
+    if (!b.sym(sym)) return emit_error("chart: unknown symbol " + sym);
+    if (!period_ok) return emit_error("chart: period must be one of MT4's timeframes in minutes");
+    deinit(mql4api::REASON_CHARTCHANGE);
+    host().chart_symbol = sym;
+    host().period = period;
+    init(false, Load::KeepGlobals);
+    g_next_timer = 0;
   } else if (op == "symbol") {
     std::string name = str("symbol", "");
+    if (const JVal* ex = get("execution")) {
+      // Instant and market execution are modelled; request and exchange execution are not.
+      if (ex->kind != JVal::Str || (ex->s != "instant" && ex->s != "market"))
+        return emit_error("symbol: execution must be \"instant\" or \"market\"");
+    }
     SymbolSpec* s = b.sym(name);
     if (!s && get("digits") && !name.empty()) {
       // A new symbol: digits, bid, ask, contract, base/profit currencies, lot limits.
@@ -403,6 +490,7 @@ static void handle(const std::string& line) {
     s->freeze_level = static_cast<int>(num("freeze_level", s->freeze_level));
     if (get("trade_allowed") && get("trade_allowed")->kind == JVal::Bool) s->trade_allowed = get("trade_allowed")->b;
     if (get("market_open") && get("market_open")->kind == JVal::Bool) s->market_open = get("market_open")->b;
+    if (const JVal* ex = get("execution")) s->market_execution = ex->s == "market";
     emit_broker();
   } else if (op == "swap") {
     // Rollover: add swap (account currency) to an open position.
@@ -447,6 +535,7 @@ int host_main(int argc, char** argv, const Program& p) {
   HostState& h = host();
   h.ea_name = p.name;
   Broker& b = broker();
+  long stale_age = -1;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto val = [&]() -> std::string {
@@ -471,6 +560,7 @@ int host_main(int argc, char** argv, const Program& p) {
     else if (a == "--account-name") b.name = val();
     else if (a == "--symbol") h.chart_symbol = val();
     else if (a == "--server-offset") h.server_offset = std::atol(val().c_str());
+    else if (a == "--last-quote-age") stale_age = std::atol(val().c_str());
     else if (a == "--terminal-data-path") h.data_path = val();
     else if (a == "--symbols") {
       // Keep only the listed symbols (comma separated), in that order.
@@ -487,6 +577,7 @@ int host_main(int argc, char** argv, const Program& p) {
     else usage_error("unknown argument " + a);
   }
   if (h.sandbox.empty()) usage_error("--sandbox is required");
+  if (stale_age >= 0) set_stale_clock(stale_age);
   if (!b.sym(h.chart_symbol)) usage_error("unknown chart symbol " + h.chart_symbol);
   init(true);
   check_removed();  // ExpertRemove() called from OnInit
@@ -509,7 +600,15 @@ int host_main(int argc, char** argv, const Program& p) {
       long long left = g_next_timer - now;
       timeout = left <= 0 ? 0 : static_cast<int>((left + 999) / 1000);
     }
+    // An order placed "late" (fail_next executed) shows up even while the EA makes no call.
+    if (!b.delayed.empty()) {
+      long long first = b.delayed.front().appear_at_us;
+      for (auto& d : b.delayed) first = d.appear_at_us < first ? d.appear_at_us : first;
+      int wait = first <= now ? 0 : static_cast<int>((first - now + 999) / 1000);
+      timeout = timeout < 0 || wait < timeout ? wait : timeout;
+    }
     pump_stdin(timeout);
+    if (b.settle()) emit_broker();
     while (next_line(line)) handle(line);
     interval = timer_interval_ms();
     if (interval > 0 && now_us() >= g_next_timer) {

@@ -7,7 +7,8 @@ namespace mql {
 
 struct Program {
   const char* name = "EA";
-  void (*reset)() = nullptr;
+  void (*reset)() = nullptr;         // every global and static local, inputs included
+  void (*apply_inputs)() = nullptr;  // input/extern variables only
   const Loc* locs = nullptr;
   int (*on_init)() = nullptr;
   void (*on_deinit)(int) = nullptr;

@@ -26,6 +26,10 @@ struct HostState {
   int timer_override = -1;    // --timer-ms
   int uninit_reason = 0;
   long server_offset = 0;     // server time - UTC, seconds
+  // No quote since last_quote_time (server time): TimeCurrent() stays there, as in MT4 on a
+  // weekend or before the first tick. The next `quote` op ends it.
+  bool clock_stale = false;
+  long last_quote_time = 0;
 };
 HostState& host();
 

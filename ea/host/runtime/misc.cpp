@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "internal.hpp"
+#include "trade_server.hpp"
 
 namespace mql4api {
 using mql::host;
@@ -53,7 +54,10 @@ static void fill(datetime t, MqlDateTime& dt) {
 }
 
 datetime TimeGMT() { return static_cast<datetime>(std::time(nullptr)); }
-datetime TimeCurrent() { return TimeGMT() + host().server_offset; }
+// MT4's TimeCurrent() is the server time of the last quote: live unless the clock is stale.
+datetime TimeCurrent() {
+  return host().clock_stale ? host().last_quote_time : TimeGMT() + host().server_offset;
+}
 datetime TimeLocal() {
   time_t now = std::time(nullptr);
   tm l;
@@ -193,9 +197,11 @@ bool IsTesting() { return false; }
 bool IsOptimization() { return false; }
 bool IsVisualMode() { return false; }
 bool IsDemo() { return true; }
-bool IsTradeContextBusy() { return false; }
+// Busy while a `fail_next` window of error 146 (another EA holds the trade context) lasts.
+bool IsTradeContextBusy() { return mql::broker().failing_now() == 146; }
 bool IsLibrariesAllowed() { return true; }
-long ChartID() { return 131000000000000001L; }
+// One chart per host process: two hosts on one sandbox are two charts of one terminal.
+long ChartID() { return 131000000000000000L + static_cast<long>(getpid()); }
 void WindowRedraw() {}
 void ChartRedraw(long) {}
 int ObjectsDeleteAll(long, int, int) { return 0; }

@@ -166,7 +166,9 @@ bool SymbolInfoInteger(const string& name, ENUM_SYMBOL_INFO_INTEGER prop, long& 
     case SYMBOL_TRADE_FREEZE_LEVEL: out = s->freeze_level; break;
     case SYMBOL_TRADE_MODE: out = s->trade_allowed ? SYMBOL_TRADE_MODE_FULL : SYMBOL_TRADE_MODE_DISABLED; break;
     case SYMBOL_TIME: out = s->quote_time; break;
-    case SYMBOL_TRADE_EXEMODE: out = 1; break;
+    case SYMBOL_TRADE_EXEMODE:
+      out = s->market_execution ? SYMBOL_TRADE_EXECUTION_MARKET : SYMBOL_TRADE_EXECUTION_INSTANT;
+      break;
     default: mql::set_error(ERR_INVALID_FUNCTION_PARAMVALUE); return false;
   }
   return true;
@@ -270,13 +272,17 @@ double AccountFreeMarginCheck(const string& symbol, int cmd, double volume) {
 }
 
 // ---- orders -------------------------------------------------------------------------------
-int OrdersTotal() { return static_cast<int>(broker().open.size()); }
+int OrdersTotal() {
+  if (broker().settle()) mql::emit_broker();
+  return static_cast<int>(broker().open.size());
+}
 int OrdersHistoryTotal() {
   return host().history_visible ? static_cast<int>(broker().history.size()) : 0;
 }
 
 bool OrderSelect(int index, int select, int pool) {
   auto& b = broker();
+  if (b.settle()) mql::emit_broker();
   const mql::Order* o = nullptr;
   if (select == SELECT_BY_TICKET) {
     o = b.find_any(index);
@@ -340,7 +346,7 @@ int OrderSend(const string& symbol, int cmd, double volume, double price, int sl
   mql::trade_event("OrderSend", ticket, err,
                    ",\"symbol\":" + mql::jstr(sym) + ",\"cmd\":" + std::to_string(cmd) +
                        ",\"lots\":" + mql::jnum(volume) + ",\"price\":" + mql::jnum(price) +
-                       ",\"magic\":" + std::to_string(magic));
+                       ",\"slippage\":" + std::to_string(slippage) + ",\"magic\":" + std::to_string(magic));
   return ticket;
 }
 
@@ -348,7 +354,8 @@ bool OrderClose(int ticket, double lots, double price, int slippage, color) {
   int err = 0;
   bool ok = broker().close(mql::Actor::EA, ticket, lots, price, slippage, err);
   if (err) mql::set_error(err);  // success leaves _LastError alone, as MT4 does
-  mql::trade_event("OrderClose", ticket, err, ",\"lots\":" + mql::jnum(lots) + ",\"price\":" + mql::jnum(price));
+  mql::trade_event("OrderClose", ticket, err, ",\"lots\":" + mql::jnum(lots) + ",\"price\":" + mql::jnum(price) +
+                                                  ",\"slippage\":" + std::to_string(slippage));
   return ok;
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <ctime>
+#include <stdexcept>
 
 #include "internal.hpp"
 
@@ -120,7 +121,27 @@ double Broker::margin_level() const {
   return m > 0 ? equity() / m * 100.0 : 0.0;
 }
 
-bool Broker::pre_checks(Actor who, int& err) {
+int Broker::failing_now() const {
+  return fail_until_us > 0 && now_us() < fail_until_us ? fail_until_error : 0;
+}
+
+bool Broker::settle() {
+  bool moved = false;
+  long long now = now_us();
+  for (size_t i = 0; i < delayed.size();) {
+    if (delayed[i].appear_at_us <= now) {
+      open.push_back(delayed[i].order);
+      delayed.erase(delayed.begin() + static_cast<long>(i));
+      moved = true;
+    } else {
+      ++i;
+    }
+  }
+  return moved;
+}
+
+// `executed` (OrderSend only) receives a queued failure that still places the order.
+bool Broker::pre_checks(Actor who, const char* op, int& err, FailSpec* executed) {
   if (who != Actor::EA) return true;
   if (!host().trade_allowed) {
     err = 4109;  // ERR_TRADE_NOT_ALLOWED: AutoTrading off
@@ -130,9 +151,21 @@ bool Broker::pre_checks(Actor who, int& err) {
     err = 6;  // ERR_NO_CONNECTION
     return false;
   }
-  if (!fail_queue.empty()) {
-    err = fail_queue.front();
+  if (int e = failing_now()) {
+    err = e;
+    return false;
+  }
+  // A failure aimed at another trade function waits for it.
+  if (!fail_queue.empty() && (fail_queue.front().on.empty() || fail_queue.front().on == op)) {
+    FailSpec f = fail_queue.front();
     fail_queue.pop_front();
+    if (f.executed) {
+      // ea/host models "placed but reported as failed" for OrderSend only.
+      if (!executed) throw std::runtime_error("fail_next executed:true applies to OrderSend only");
+      *executed = f;
+      return true;
+    }
+    err = f.error;
     return false;
   }
   return true;
@@ -176,7 +209,8 @@ int Broker::send(Actor who, const std::string& symbol, int cmd, double lots, dou
                  int slippage, double sl, double tp, const std::string& comment, int magic,
                  long expiration, int& err) {
   err = 0;
-  if (!pre_checks(who, err)) return -1;
+  FailSpec lost;
+  if (!pre_checks(who, "OrderSend", err, &lost)) return -1;
   SymbolSpec* s = sym(symbol);
   if (!s) {
     err = 4106;  // ERR_UNKNOWN_SYMBOL
@@ -226,7 +260,11 @@ int Broker::send(Actor who, const std::string& symbol, int cmd, double lots, dou
         err = 129;  // ERR_INVALID_PRICE
         return -1;
       }
-      if (std::fabs(price - market) > slippage * s->point + s->point * 1e-3) {
+      if (s->market_execution && (sl != 0 || tp != 0)) {
+        err = 130;  // market execution: stops only by OrderModify once the position is open
+        return -1;
+      }
+      if (!s->market_execution && std::fabs(price - market) > slippage * s->point + s->point * 1e-3) {
         err = 138;  // ERR_REQUOTE: the price moved beyond the allowed slippage
         return -1;
       }
@@ -262,6 +300,13 @@ int Broker::send(Actor who, const std::string& symbol, int cmd, double lots, dou
   o.open_time = now;
   o.ticket = next_ticket++;
   o.close_price = close_price_of(o);
+  if (lost.executed) {
+    // Placed on the server, but the answer was lost: the terminal reports the error and
+    // shows the order only later.
+    delayed.push_back({o, now_us() + static_cast<long long>(lost.appear_after_ms) * 1000LL});
+    err = lost.error;
+    return -1;
+  }
   open.push_back(o);
   return o.ticket;
 }
@@ -303,7 +348,7 @@ void Broker::close_part(Order& o, double lots, double price, const char* tag) {
 
 bool Broker::close(Actor who, int ticket, double lots, double price, int slippage, int& err) {
   err = 0;
-  if (!pre_checks(who, err)) return false;
+  if (!pre_checks(who, "OrderClose", err)) return false;
   Order* o = find_open(ticket);
   if (!o || o->type > 1) {
     err = 4108;  // ERR_INVALID_TICKET (pending orders are deleted, not closed)
@@ -344,7 +389,7 @@ bool Broker::close(Actor who, int ticket, double lots, double price, int slippag
 bool Broker::modify(Actor who, int ticket, double price, double sl, double tp, long expiration,
                     int& err) {
   err = 0;
-  if (!pre_checks(who, err)) return false;
+  if (!pre_checks(who, "OrderModify", err)) return false;
   Order* o = find_open(ticket);
   if (!o) {
     err = 4108;
@@ -399,7 +444,7 @@ bool Broker::modify(Actor who, int ticket, double price, double sl, double tp, l
 
 bool Broker::remove(Actor who, int ticket, int& err) {
   err = 0;
-  if (!pre_checks(who, err)) return false;
+  if (!pre_checks(who, "OrderDelete", err)) return false;
   Order* o = find_open(ticket);
   if (!o || o->type <= 1) {
     err = 4108;

@@ -18,6 +18,9 @@ struct SymbolSpec {
   double min_lot = 0.01, max_lot = 100, lot_step = 0.01;
   bool trade_allowed = true;
   bool market_open = true;  // false: trade operations fail with 132 (market is closed)
+  // Market execution (ECN/STP): market orders fill at the market whatever the slippage, and
+  // an OrderSend of a market order with S/L or T/P fails with 130 (set them with OrderModify).
+  bool market_execution = false;
   bool selected = true;
   long quote_time = 0;
 };
@@ -38,6 +41,22 @@ struct Order {
   long expiration = 0;
 };
 
+// One injected failure (`fail_next`). `executed`: the server does place the order but the
+// terminal reports `error` (a timeout, say), and the order reaches the terminal's order list
+// only `appear_after_ms` later.
+struct FailSpec {
+  int error = 0;
+  bool executed = false;
+  int appear_after_ms = 0;
+  std::string on;  // "OrderSend", "OrderModify"...: only that function fails ("": the next op)
+};
+
+// An order the server placed that the terminal does not show yet.
+struct DelayedOrder {
+  Order order;
+  long long appear_at_us = 0;
+};
+
 // Who asks for a trade: the EA (subject to AutoTrading, fail_next, slippage) or the trader by
 // hand in the terminal (always at market).
 enum class Actor { EA, Manual };
@@ -54,7 +73,10 @@ class Broker {
   std::vector<SymbolSpec> symbols;
   std::vector<Order> open;     // market and pending orders, oldest first
   std::vector<Order> history;  // closed orders and deleted pendings
-  std::deque<int> fail_queue;  // injected errors for the EA's next trade operations
+  std::deque<FailSpec> fail_queue;  // injected errors for the EA's next trade operations
+  long long fail_until_us = 0;       // `fail_next` with `for_ms`: every EA trade op fails
+  int fail_until_error = 0;          // ... with this error until then
+  std::vector<DelayedOrder> delayed;
   int next_ticket = 1000001;
 
   Broker();
@@ -70,6 +92,11 @@ class Broker {
   // New quote: triggers pending orders and SL/TP; returns true if any order changed.
   bool quote(const std::string& symbol, double bid, double ask);
 
+  // Moves delayed orders whose time has come into the order list; true if any moved.
+  bool settle();
+  // The error every EA trade op gets right now from a `for_ms` window, or 0.
+  int failing_now() const;
+
   double profit_of(const Order& o) const;
   double close_price_of(const Order& o) const;
   double margin_of(const Order& o) const;
@@ -82,7 +109,7 @@ class Broker {
   double margin_level() const;
 
  private:
-  bool pre_checks(Actor who, int& err);
+  bool pre_checks(Actor who, const char* op, int& err, FailSpec* executed = nullptr);
   bool volume_ok(const SymbolSpec& s, double lots) const;
   bool stops_ok(const SymbolSpec& s, int type, double ref, double sl, double tp) const;
   bool pending_price_ok(const SymbolSpec& s, int type, double price) const;

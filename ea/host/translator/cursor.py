@@ -35,6 +35,9 @@ class TokenCursor:
         self.collect_pointer_names()
         self.pre: list[Tok] = []  # hoisted statics for the current top-level item
         self.reset: list[Tok] = []
+        # Inputs only: a parameters change re-applies them while the other globals keep
+        # their values (MT4 does not reload the program).
+        self.inputs: list[Tok] = []
         self.locs: list[tuple[str, int, int]] = []
         self.strings: dict[str, int] = {}
         self.scopes: list[dict[str, str]] = []

@@ -80,6 +80,7 @@ def assemble(tr: Translator, ea_name: str, gen_name: str) -> str:
     w.raw("static const ::mql4api::string __mql_s[] = {"
           + ",".join(cxx_string_literal(v) for v, _ in lits) + ("" if lits else "u\"\"") + "};")
     w.raw("void __mql_reset();")
+    w.raw("void __mql_apply_inputs();")
     w.tokens(tr.fwd)
     w.tokens(tr.enums)
     for enum, names in tr.enum_names.items():
@@ -95,6 +96,10 @@ def assemble(tr: Translator, ea_name: str, gen_name: str) -> str:
     w.tokens(tr.reset)
     w.generated(gen_name)
     w.raw("}")
+    w.raw("void __mql_apply_inputs() {")
+    w.tokens(tr.inputs)
+    w.generated(gen_name)
+    w.raw("}")
     locs = tr.locs or [("?", 0, 0)]
     w.raw("const ::mql::Loc __mql_locs[] = {" + ",".join(
         f"{{{cxx_string_literal(Path(f).name, narrow=True)},{ln},{col}}}"
@@ -108,7 +113,8 @@ def glue(tr: Translator, ea_name: str) -> str:
     h = tr.handlers
     lines = ["int main(int argc, char** argv) {", "  ::mql::Program p;",
              f"  p.name = {cxx_string_literal(ea_name, narrow=True)};",
-             "  p.reset = &::mqlea::__mql_reset;", "  p.locs = ::mqlea::__mql_locs;"]
+             "  p.reset = &::mqlea::__mql_reset;",
+             "  p.apply_inputs = &::mqlea::__mql_apply_inputs;", "  p.locs = ::mqlea::__mql_locs;"]
     init = "OnInit" if "OnInit" in h else ("init" if "init" in h else None)
     if init:
         call = f"::mqlea::{init}()"

@@ -326,9 +326,11 @@ class Translator(ExpressionsMixin):
                             d.name.derive("out", store), d.name.derive("out", ";")])
             self.reset.extend(self.reset_tokens(typ, d, store))
             if is_input:
-                self.reset.extend(d.name.derive("out", x) for x in (
+                apply = [d.name.derive("out", x) for x in (
                     "::mql::apply_input", "(", cxx_string_literal(d.name.text, narrow=True), ",",
-                    store, ")", ";"))
+                    store, ")", ";")]
+                self.reset.extend(apply)
+                self.inputs.extend(apply)
 
     def member_vars(self, specs: list[str], typ: list[Tok], decls: list[Declarator],
                     buf: list[Tok]) -> None:

@@ -29,6 +29,9 @@ void ChartStatusUpdate(string state_line, bool force)
       s += "Config error: " + g_cfg_error + "\n";
    if(g_last_error != "")
       s += "Last error: " + g_last_error + "\n";
+   // Comment() shows at most 2,045 characters; gateway text can be longer.
+   if(StringLen(s) > 2045)
+      s = StringSubstr(s, 0, 2042) + "...";
    if(s == g_status_text)
       return;
    g_status_text = s;

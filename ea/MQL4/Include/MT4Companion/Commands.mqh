@@ -331,4 +331,44 @@ void CommandsStep()
    if(g_op != OPK_NONE)
       TradeStep();
   }
+
+//=== owner change ===================================================================
+// The op and the queued commands belong to g_work_agent on g_work_login. When OnInit
+// runs for another account or agent id (the program is not reloaded, so they are still
+// here), they must not run there. Queued commands were never started: "not executed".
+// The op likewise, unless an ambiguous error means the server may have done it: then its
+// journal entry stays "sending" and the recovery answers it from that account's orders
+// when it is back.
+void WorkAbandon(string why)
+  {
+   if(g_op != OPK_NONE)
+     {
+      if(g_op_maybe_sent)
+        {
+         Log("request " + g_op_rid + " may have reached the server before " + why + ": it is answered from the account when " + g_work_agent + " runs again");
+         g_op = OPK_NONE;
+         g_op_rid = "";
+        }
+      else
+         OpFinish(false, "", ErrJson("internal_error", "not executed: " + why + " before MT4 accepted it", -1));
+     }
+   for(int i = 0; i < g_cmdq_n; i++)
+     {
+      string cmd = "execute_trade";
+      if(JsonParse(g_cmdq[i]))
+         JGetStr("command", cmd);
+      FinishCommand(cmd, g_cmdq_rid[i], false, "", ErrJson("internal_error", "not executed: " + why + " before it started", -1));
+     }
+   g_cmdq_n = 0;
+   ArrayResize(g_cmdq, 0);
+   ArrayResize(g_cmdq_rid, 0);
+  }
+
+// True when the work in memory belongs to another account or agent than the terminal's now.
+bool WorkOwnerChanged(string agent)
+  {
+   if(g_work_agent == "")
+      return false;
+   return g_work_agent != agent || (g_work_login != 0 && g_work_login != AccountNumber());
+  }
 //+------------------------------------------------------------------+

@@ -15,9 +15,13 @@ string g_cfg_rule = "login";
 int    g_cfg_heartbeat_ms = 5000;
 int    g_cfg_timer_ms = 25;
 int    g_cfg_update_ms = 500;
+int    g_cfg_retry_ms = 5000;       // requotes and a busy trade context are retried this long
+int    g_cfg_ambiguous_ms = 5000;   // how long to look for an order after an ambiguous error
 bool   g_cfg_file_found = false;
 string g_cfg_error = "";
 string g_agent_id = "";
+string g_work_agent = "";   // the agent and account the trade work in memory belongs to
+long   g_work_login = 0;    // (Trading.mqh, Commands.mqh); kept across OnInit
 
 // Reads a whole file under MQL4\Files as UTF-8 text. False when it cannot be opened.
 bool ReadTextFile(string name, string &text)
@@ -133,6 +137,17 @@ bool AgentIdValid(string id)
 // connect with what it has (g_cfg_error says why).
 bool ConfigLoad(string in_url, string in_token, string in_agent, int in_timer_ms, int in_heartbeat_ms, int in_update_ms)
   {
+   // OnInit runs again without reloading the program (chart or parameters change): start
+   // from the defaults so a setting removed from the file or the inputs does not linger.
+   g_cfg_url = "";
+   g_cfg_token = "";
+   g_cfg_agent = "";
+   g_cfg_rule = "login";
+   g_cfg_heartbeat_ms = 5000;
+   g_cfg_timer_ms = 25;
+   g_cfg_update_ms = 500;
+   g_cfg_retry_ms = 5000;
+   g_cfg_ambiguous_ms = 5000;
    g_cfg_error = "";
    string text = "";
    g_cfg_file_found = ReadTextFile(CFG_FILE, text);
@@ -170,6 +185,12 @@ bool ConfigLoad(string in_url, string in_token, string in_agent, int in_timer_ms
                         else
                            if(key == "update_ms")
                               CfgPositiveInt(key, value, g_cfg_update_ms);
+                           else
+                              if(key == "trade_retry_ms")
+                                 CfgPositiveInt(key, value, g_cfg_retry_ms);
+                              else
+                                 if(key == "ambiguous_wait_ms")
+                                    CfgPositiveInt(key, value, g_cfg_ambiguous_ms);
         }
      }
    if(Trim(in_url) != "")
@@ -248,5 +269,89 @@ bool ConfigDeriveAgent()
    else
       g_agent_id = "mt4-" + IntegerToString(AccountNumber());
    return true;
+  }
+// The last good server time offset, per trade server (MQL4\Files\MT4Companion\server-time.txt,
+// lines "<server>|<offset seconds>"), so a restart on a weekend still knows it.
+#define SRV_TIME_FILE "MT4Companion\\server-time.txt"
+
+void ServerOffsetLoad()
+  {
+   string server = AccountServer();
+   string text = "";
+   if(g_srv_offset_known || server == "" || !ReadTextFile(SRV_TIME_FILE, text))
+      return;
+   string lines[];
+   int n = SplitLines(text, lines);
+   for(int i = 0; i < n; i++)
+     {
+      int bar = StringFind(lines[i], "|");
+      long off = 0;
+      if(bar > 0 && StringSubstr(lines[i], 0, bar) == server && ParseIntStrict(StringSubstr(lines[i], bar + 1), off)
+         && off >= -86400 && off <= 86400)
+        {
+         g_srv_offset = (int)off;
+         g_srv_offset_known = true;
+         Log("server time offset " + IntegerToString(off) + " s (saved; replaced by the next fresh quote)");
+         return;
+        }
+     }
+  }
+
+void ServerOffsetSave()
+  {
+   string server = AccountServer();
+   if(!g_srv_offset_dirty || server == "" || StringFind(server, "|") >= 0)
+      return;
+   g_srv_offset_dirty = false;
+   string text = "", old = "";
+   if(ReadTextFile(SRV_TIME_FILE, old))
+     {
+      string lines[];
+      int n = SplitLines(old, lines);
+      for(int i = 0; i < n && i < 200; i++)
+         if(lines[i] != "" && !StartsWith(lines[i], server + "|"))
+            text += lines[i] + "\n";
+     }
+   text += server + "|" + IntegerToString(g_srv_offset) + "\n";
+   WriteTextFile(SRV_TIME_FILE, text);
+   Log("server time offset " + IntegerToString(g_srv_offset) + " s measured on a fresh quote");
+  }
+// One EA per terminal: two charts would share the journal and the agent id. The running
+// one stamps MQL4\Files\MT4Companion\instance.txt ("<chart id>|<UTC seconds>") every 2 s;
+// an EA on another chart that finds a fresh stamp (under 10 s) refuses to run.
+#define INSTANCE_FILE    "MT4Companion\\instance.txt"
+#define INSTANCE_STALE_S 10
+bool g_instance_owner = false;
+long g_instance_stamped = 0;
+
+bool InstanceClaim()
+  {
+   long now = (long)TimeGMT();
+   if(g_instance_owner && now - g_instance_stamped < 2 && now >= g_instance_stamped)
+      return true;
+   if(!g_instance_owner)
+     {
+      string text = "";
+      if(ReadTextFile(INSTANCE_FILE, text))
+        {
+         int bar = StringFind(text, "|");
+         long chart = 0, at = 0;
+         if(bar > 0 && ParseIntStrict(StringSubstr(text, 0, bar), chart) && ParseIntStrict(StringSubstr(text, bar + 1), at)
+            && chart != ChartID() && now - at < INSTANCE_STALE_S && at <= now + 5)
+            return false;
+        }
+     }
+   if(WriteTextFile(INSTANCE_FILE, IntegerToString(ChartID()) + "|" + IntegerToString(now)))
+      g_instance_stamped = now;
+   g_instance_owner = true;
+   return true;
+  }
+
+void InstanceRelease()
+  {
+   if(!g_instance_owner)
+      return;
+   g_instance_owner = false;
+   FileDelete(INSTANCE_FILE);
   }
 //+------------------------------------------------------------------+

@@ -29,6 +29,55 @@ string Utf8String(const uchar &bytes[], int start, int count)
    return CharArrayToString(bytes, start, count, CP_UTF8);
   }
 
+// Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF.
+bool Utf8Valid(const uchar &b[], int start, int count)
+  {
+   int i = start, end = start + count;
+   while(i < end)
+     {
+      int c = b[i];
+      int need = 0, lowest = 0;
+      if(c < 0x80)
+        {
+         i++;
+         continue;
+        }
+      if(c >= 0xC2 && c <= 0xDF)
+        {
+         need = 1;
+         lowest = 0x80;
+        }
+      else
+         if(c >= 0xE0 && c <= 0xEF)
+           {
+            need = 2;
+            lowest = 0x800;
+           }
+         else
+            if(c >= 0xF0 && c <= 0xF4)
+              {
+               need = 3;
+               lowest = 0x10000;
+              }
+            else
+               return false;
+      if(i + need >= end)
+         return false;   // cut short
+      int cp = c & (0x3F >> need);
+      for(int k = 1; k <= need; k++)
+        {
+         int cc = b[i + k];
+         if((cc & 0xC0) != 0x80)
+            return false;
+         cp = (cp << 6) | (cc & 0x3F);
+        }
+      if(cp < lowest || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+         return false;
+      i += need + 1;
+     }
+   return true;
+  }
+
 string BytesToHex(const uchar &bytes[], int count)
   {
    string hex = "0123456789abcdef";

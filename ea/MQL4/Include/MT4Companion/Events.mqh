@@ -65,6 +65,8 @@ string HelloData()
           + "," + JKi("protocol_version", PROTOCOL_VERSION)
           + "," + JKb("trade_allowed", IsTradeAllowed() && IsExpertEnabled())
           + "," + JKb("dll_allowed", IsDllsAllowed())
+          + (g_srv_offset_known ? "," + JKi("server_time_offset_s", g_srv_offset) : "")
+          + "," + JKb("server_time_known", g_srv_offset_known)
           + "}";
   }
 

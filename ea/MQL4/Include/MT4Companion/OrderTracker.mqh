@@ -321,7 +321,10 @@ void TrackerSave()
   {
    if(!g_prev_valid || g_agent_id == "")
       return;
-   string text = "account|" + IntegerToString(AccountNumber()) + "\n";
+   // The account the list was taken on: during an account switch AccountNumber() may
+   // already be the new one.
+   long login = (g_work_login != 0 ? g_work_login : AccountNumber());
+   string text = "account|" + IntegerToString(login) + "\n";
    for(int i = 0; i < g_prev_n; i++)
      {
       string c = g_prev[i].comment;

@@ -440,4 +440,43 @@ string TaggedComment(string tag, string comment)
       return tag;
    return tag + " " + Clip(comment, 31 - StringLen(tag) - 1);
   }
+// Slippage in points: a given value as is; -1 (not given) is SLIP_DEFAULT_PIPS pips, so
+// 3 points on a 4-digit quote and 30 on a 5-digit one (3 points there is 0.3 pip).
+#define SLIP_DEFAULT_PIPS 3
+int SlipPoints(string sym, int slip)
+  {
+   if(slip >= 0)
+      return slip;
+   int digits = (int)MarketInfo(sym, MODE_DIGITS);
+   return SLIP_DEFAULT_PIPS * ((digits == 3 || digits == 5) ? 10 : 1);
+  }
+
+// The selected order is inside the broker's freeze level (MODE_FREEZELEVEL): the server
+// refuses to modify or close it (error 145). Checked first, with a clear message.
+bool Frozen(string &msg)
+  {
+   string sym = OrderSymbol();
+   int lvl = (int)MarketInfo(sym, MODE_FREEZELEVEL);
+   double pt = MarketInfo(sym, MODE_POINT);
+   if(lvl <= 0 || pt <= 0)
+      return false;
+   double dist = lvl * pt - pt * 0.001;
+   int type = OrderType();
+   double bid = MarketInfo(sym, MODE_BID), ask = MarketInfo(sym, MODE_ASK);
+   bool frozen = false;
+   if(type == OP_BUY)
+      frozen = (OrderStopLoss() > 0 && bid - OrderStopLoss() < dist) || (OrderTakeProfit() > 0 && OrderTakeProfit() - bid < dist);
+   else
+      if(type == OP_SELL)
+         frozen = (OrderStopLoss() > 0 && OrderStopLoss() - ask < dist) || (OrderTakeProfit() > 0 && ask - OrderTakeProfit() < dist);
+      else
+        {
+         double ref = ((type == OP_BUYLIMIT || type == OP_BUYSTOP) ? ask : bid);
+         frozen = MathAbs(OrderOpenPrice() - ref) < dist;
+        }
+   if(frozen)
+      msg = "#" + IntegerToString(OrderTicket()) + " is within the broker's freeze level (" + IntegerToString(lvl)
+            + " points from the market): it cannot be changed or closed until the price moves away";
+   return frozen;
+  }
 //+------------------------------------------------------------------+

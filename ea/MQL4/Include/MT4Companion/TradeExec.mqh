@@ -46,34 +46,152 @@ int FindTagged(string tag, string sym, int type, int magic, long sent_utc)
    return 0;
   }
 
-string ExecSuccessData(int ticket, int attempts)
+// The reply data of a placed order, with the stops it carries now. `warning`: what the
+// trader must know although the order is placed (its stops could not be set).
+string ExecSuccessData(int ticket, int attempts, string warning)
   {
+   string w = (warning == "" ? "" : "," + JKs("stops_warning", Clip(warning, 500)));
    if(!OrderSelect(ticket, SELECT_BY_TICKET))
-      return "{" + JKi("ticket", ticket) + "," + JKr("open_price", "0") + "}";
+      return "{" + JKi("ticket", ticket) + "," + JKr("open_price", "0") + w + "}";
+   string sym = OrderSymbol();
    string s = "{" + JKi("ticket", ticket)
-              + "," + JKr("open_price", PriceJ(OrderSymbol(), OrderOpenPrice()))
+              + "," + JKr("open_price", PriceJ(sym, OrderOpenPrice()))
               + "," + JKr("lots", LotsJ(OrderLots()))
-              + "," + JKs("symbol", OrderSymbol())
-              + "," + JKs("type", TypeName(OrderType()));
+              + "," + JKs("symbol", sym)
+              + "," + JKs("type", TypeName(OrderType()))
+              + "," + JKr("stop_loss", PriceJ(sym, OrderStopLoss()))
+              + "," + JKr("take_profit", PriceJ(sym, OrderTakeProfit()));
    if(attempts > 0)
       s += "," + JKi("attempts", attempts);
-   return s + "}";
+   return s + w + "}";
   }
 
-// Returns true when the op should try again on a later tick.
+// The order is placed; on market execution its stops come next, in the same command.
+void ExecPlaced(int ticket)
+  {
+   if(g_ex_market && (g_ex_sl != 0 || g_ex_tp != 0))
+     {
+      g_ex_ticket = ticket;
+      g_op_first_ms = 0;          // the modify gets its own retry time
+      g_op_maybe_sent = false;
+      g_op_next_ms = 0;
+      return;
+     }
+   OpFinish(true, ExecSuccessData(ticket, g_op_attempts, ""), "");
+  }
+
+string StopsWarning(int ticket, string why)
+  {
+   return "position #" + IntegerToString(ticket) + " is open WITHOUT the requested stop loss / take profit: " + why
+          + ". Set them yourself.";
+  }
+
+// Market execution, second step: OrderModify the stops onto the open position.
+void StepExecStops()
+  {
+   int t = g_ex_ticket;
+   if(!SelectOpen(t))
+     {
+      OpFinish(true, ExecSuccessData(t, g_op_attempts, "position #" + IntegerToString(t) + " was closed before its stops could be set"), "");
+      return;
+     }
+   if(!NumChanged(OrderStopLoss(), g_ex_sl) && !NumChanged(OrderTakeProfit(), g_ex_tp))
+     {
+      OpFinish(true, ExecSuccessData(t, g_op_attempts, ""), "");   // set (an ambiguous modify went through)
+      return;
+     }
+   if(g_op_maybe_sent)
+     {
+      if(!StillLooking())
+         OpFinish(true, ExecSuccessData(t, g_op_attempts, StopsWarning(t, "OrderModify answered error " + IntegerToString(g_op_amb_err))), "");
+      return;
+     }
+   g_op_attempts++;
+   int err = 146;
+   if(!IsTradeContextBusy())
+     {
+      ResetLastError();
+      if(OrderModify(t, OrderOpenPrice(), g_ex_sl, g_ex_tp, 0, clrNONE))
+        {
+         OpFinish(true, ExecSuccessData(t, g_op_attempts, ""), "");
+         return;
+        }
+      err = GetLastError();
+     }
+   if(RetryLater(err))
+      return;
+   if(IsAmbiguousError(err))
+     {
+      MarkAmbiguous(err);
+      return;
+     }
+   Log("OrderModify of the stops of #" + IntegerToString(t) + " failed: " + IntegerToString(err));
+   OpFinish(true, ExecSuccessData(t, g_op_attempts, StopsWarning(t, "setting them failed with MT4 error " + IntegerToString(err) + " (" + Mt4ErrText(err) + ")")), "");
+  }
+
+// Returns true when the op should try again on a later tick (and sets the pause).
 bool RetryLater(int err)
   {
-   return IsRetryableError(err) && g_op_attempts < TRADE_MAX_ATTEMPTS;
+   long now = NowMs();
+   if(g_op_first_ms == 0)
+      g_op_first_ms = now;
+   if(!IsRetryableError(err) || now - g_op_first_ms >= g_cfg_retry_ms)
+      return false;
+   g_op_next_ms = now + RetryPauseMs(g_op_attempts);
+   return true;
+  }
+
+// After an ambiguous error: true while the EA should keep looking (and pauses the op).
+bool StillLooking()
+  {
+   if(NowMs() - g_op_amb_ms >= g_cfg_ambiguous_ms)
+      return false;
+   g_op_next_ms = NowMs() + LOOK_PAUSE_MS;
+   return true;
+  }
+
+void MarkAmbiguous(int err)
+  {
+   g_op_maybe_sent = true;
+   g_op_amb_err = err;
+   g_op_amb_ms = NowMs();
+   g_op_next_ms = NowMs() + LOOK_PAUSE_MS;
+  }
+
+string AmbiguousGiveUp()
+  {
+   return "MT4 answered error " + IntegerToString(g_op_amb_err) + " and after " + IntegerToString(g_cfg_ambiguous_ms / 1000)
+          + " s the account still shows no sign of it: not executed";
   }
 
 void StepExecute()
   {
+   if(g_ex_ticket > 0)
+     {
+      StepExecStops();
+      return;
+     }
+   if(g_op_maybe_sent)
+     {
+      // Never sent again: the first call may have placed it. Look for the tag.
+      int late = FindTagged(g_ex_tag, g_ex_sym, g_ex_type, g_ex_magic, 0);
+      if(late > 0)
+        {
+         Log("the order of request " + g_op_rid + " appeared after error " + IntegerToString(g_op_amb_err) + ": #" + IntegerToString(late));
+         ExecPlaced(late);
+         return;
+        }
+      if(StillLooking())
+         return;
+      OpFinish(false, "", ErrMt4(g_op_amb_err, AmbiguousGiveUp() + " (no order tagged " + g_ex_tag + ")"));
+      return;
+     }
    if(IsTradeContextBusy())
      {
       g_op_attempts++;
       if(RetryLater(146))
          return;
-      OpFinish(false, "", ErrMt4(146, "order not sent"));
+      OpFinish(false, "", ErrMt4(146, "order not sent: the trade context stayed busy for " + IntegerToString(g_cfg_retry_ms / 1000) + " s"));
       return;
      }
    RefreshRates();
@@ -86,10 +204,13 @@ void StepExecute()
    price = NormalizeDouble(price, digits);
    g_op_attempts++;
    ResetLastError();
-   int ticket = OrderSend(g_ex_sym, g_ex_type, g_ex_lots, price, g_ex_slip, g_ex_sl, g_ex_tp, g_ex_comment, g_ex_magic, g_ex_exp, clrNONE);
+   // Market execution refuses stops in OrderSend (error 130): they follow by OrderModify.
+   double sl = (g_ex_market ? 0 : g_ex_sl);
+   double tp = (g_ex_market ? 0 : g_ex_tp);
+   int ticket = OrderSend(g_ex_sym, g_ex_type, g_ex_lots, price, SlipPoints(g_ex_sym, g_ex_slip), sl, tp, g_ex_comment, g_ex_magic, g_ex_exp, clrNONE);
    if(ticket > 0)
      {
-      OpFinish(true, ExecSuccessData(ticket, g_op_attempts), "");
+      ExecPlaced(ticket);
       return;
      }
    int err = GetLastError();
@@ -101,9 +222,11 @@ void StepExecute()
       int found = FindTagged(g_ex_tag, g_ex_sym, g_ex_type, g_ex_magic, 0);
       if(found > 0)
         {
-         OpFinish(true, ExecSuccessData(found, g_op_attempts), "");
+         ExecPlaced(found);
          return;
         }
+      MarkAmbiguous(err);
+      return;
      }
    OpFinish(false, "", ErrMt4(err, "order not placed after " + IntegerToString(g_op_attempts) + " attempt(s)"));
   }
@@ -201,7 +324,7 @@ int CloseOnce(int ticket, double lots, int slip, int &err)
       string sym = OrderSymbol();
       double price = NormalizeDouble(OrderType() == OP_BUY ? MarketInfo(sym, MODE_BID) : MarketInfo(sym, MODE_ASK), SymDigits(sym));
       double l = (lots > 0 ? lots : OrderLots());
-      ok = OrderClose(ticket, l, price, slip, clrNONE);
+      ok = OrderClose(ticket, l, price, SlipPoints(sym, slip), clrNONE);
      }
    if(ok)
      {
@@ -216,7 +339,16 @@ void StepClose()
   {
    if(!SelectOpen(g_cl_ticket))
      {
-      OpFinish(false, "", ErrJson("invalid_ticket", "#" + IntegerToString(g_cl_ticket) + " is no longer open", 4108));
+      if(g_op_maybe_sent)
+         OpFinish(true, CloseData(g_cl_ticket, g_cl_lots > 0), "");   // the close went through
+      else
+         OpFinish(false, "", ErrJson("invalid_ticket", "#" + IntegerToString(g_cl_ticket) + " is no longer open", 4108));
+      return;
+     }
+   if(g_op_maybe_sent)
+     {
+      if(!StillLooking())
+         OpFinish(false, "", ErrMt4(g_op_amb_err, AmbiguousGiveUp() + " (#" + IntegerToString(g_cl_ticket) + " is still open)"));
       return;
      }
    g_op_attempts++;
@@ -229,6 +361,11 @@ void StepClose()
      }
    if(RetryLater(err))
       return;
+   if(IsAmbiguousError(err))
+     {
+      MarkAmbiguous(err);
+      return;
+     }
    OpFinish(false, "", ErrMt4(err, "position #" + IntegerToString(g_cl_ticket) + " not closed"));
   }
 
@@ -236,7 +373,16 @@ void StepDelete()
   {
    if(!SelectOpen(g_cl_ticket))
      {
-      OpFinish(false, "", ErrJson("invalid_ticket", "#" + IntegerToString(g_cl_ticket) + " is no longer pending", 4108));
+      if(g_op_maybe_sent)
+         OpFinish(true, "{" + JKi("ticket", g_cl_ticket) + "}", "");
+      else
+         OpFinish(false, "", ErrJson("invalid_ticket", "#" + IntegerToString(g_cl_ticket) + " is no longer pending", 4108));
+      return;
+     }
+   if(g_op_maybe_sent)
+     {
+      if(!StillLooking())
+         OpFinish(false, "", ErrMt4(g_op_amb_err, AmbiguousGiveUp() + " (#" + IntegerToString(g_cl_ticket) + " is still pending)"));
       return;
      }
    g_op_attempts++;
@@ -248,6 +394,11 @@ void StepDelete()
      }
    if(RetryLater(err))
       return;
+   if(IsAmbiguousError(err))
+     {
+      MarkAmbiguous(err);
+      return;
+     }
    OpFinish(false, "", ErrMt4(err, "order #" + IntegerToString(g_cl_ticket) + " not deleted"));
   }
 
@@ -272,9 +423,10 @@ void StepCloseAll()
      }
    int ticket = g_ca_tickets[g_ca_idx];
    g_ca_tries++;
+   g_op_attempts = g_ca_tries;
    int err = 0;
    int r = CloseOnce(ticket, 0, g_ca_slip, err);
-   if(r < 0 && IsRetryableError(err) && g_ca_tries < TRADE_MAX_ATTEMPTS)
+   if(r < 0 && RetryLater(err))
       return;
    if(r > 0)
       g_ca_closed += (g_ca_closed == "" ? "" : ",") + IntegerToString(ticket);
@@ -287,6 +439,7 @@ void StepCloseAll()
      }
    g_ca_idx++;
    g_ca_tries = 0;
+   g_op_first_ms = 0;   // each ticket gets its own retry time
    if(g_ca_idx >= g_ca_n)
       CloseAllReply();
   }
@@ -294,6 +447,8 @@ void StepCloseAll()
 // Runs one step of the active trade command.
 void TradeStep()
   {
+   if(NowMs() < g_op_next_ms)
+      return;
    if(g_op == OPK_EXEC)
       StepExecute();
    else
@@ -336,9 +491,15 @@ void RecoverOne(int idx)
       JGetStr("symbol", sym);
       JGetStr("type", tname);
       JGetInt("magic", magic);
+      double want_sl = 0, want_tp = 0;
+      JGetNum("sl", want_sl);
+      JGetNum("tp", want_tp);
       int t = FindTagged(tag, sym, TypeFromName(tname), (int)magic, sent);
+      string warn = "";
+      if(t > 0 && SelectOpen(t) && ((want_sl != 0 && NumChanged(OrderStopLoss(), want_sl)) || (want_tp != 0 && NumChanged(OrderTakeProfit(), want_tp))))
+         warn = StopsWarning(t, "the EA restarted before it could set them");
       if(t > 0)
-         FinishCommand(cmd, rid, true, ExecSuccessData(t, 0), "");
+         FinishCommand(cmd, rid, true, ExecSuccessData(t, 0, warn), "");
       else
          FinishCommand(cmd, rid, false, "", ErrJson("internal_error", not_done + " (no order tagged " + tag + ")", -1));
       return;
@@ -366,13 +527,13 @@ void RecoverOne(int idx)
    if(cmd == "modify_position")
      {
       double sl = 0, tp = 0, price = 0;
-      long exp = 0;
+      long want_exp = 0;   // not `exp`: that is MQL4's exp()
       JGetNum("sl", sl);
       JGetNum("tp", tp);
       JGetNum("price", price);
-      JGetInt("exp", exp);
+      JGetInt("exp", want_exp);
       if(SelectOpen((int)ticket) && !NumChanged(OrderStopLoss(), sl) && !NumChanged(OrderTakeProfit(), tp)
-         && (IsMarketType(OrderType()) || (!NumChanged(OrderOpenPrice(), price) && (long)OrderExpiration() == exp)))
+         && (IsMarketType(OrderType()) || (!NumChanged(OrderOpenPrice(), price) && (long)OrderExpiration() == want_exp)))
         {
          string sym = OrderSymbol();
          FinishCommand(cmd, rid, true, "{" + JKi("ticket", ticket) + "," + JKr("stop_loss", PriceJ(sym, sl)) + "," + JKr("take_profit", PriceJ(sym, tp)) + "}", "");
@@ -425,6 +586,10 @@ void RecoverJournal()
      {
       int idx = JournalFind(rids[j]);
       if(idx < 0 || g_jr[idx].state != JR_SENDING)
+         continue;
+      // The op this program is still running (OnInit ran again without a reload): it
+      // answers for itself. Resolving it here too would give the request two answers.
+      if(g_op != OPK_NONE && rids[j] == g_op_rid)
          continue;
       Log("resolving unfinished request " + rids[j]);
       RecoverOne(idx);

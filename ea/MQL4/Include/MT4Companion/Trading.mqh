@@ -1,9 +1,17 @@
 //+------------------------------------------------------------------+
 //| Trading.mqh: the trade commands, one at a time, as a small state |
 //| machine driven by the timer: each tick makes at most one trade   |
-//| call, and a requote/off-quotes/price-changed/busy error is       |
-//| retried on a later tick after RefreshRates() (no Sleep), up to   |
-//| TRADE_MAX_ATTEMPTS calls in all.                                 |
+//| call. A requote/off-quotes/price-changed/busy error is retried   |
+//| on a later tick after RefreshRates() (no Sleep), with a capped   |
+//| exponential pause, for trade_retry_ms in all. After an ambiguous |
+//| error (timeout, broker busy...) nothing is sent again: the EA    |
+//| looks for the tagged order for ambiguous_wait_ms.                |
+//|                                                                  |
+//| This state is kept across OnDeinit/OnInit (a chart, parameters   |
+//| or account change does not reload the program): a command in    |
+//| flight carries on and gets one reply. g_work_agent/g_work_login  |
+//| say whose it is; if the agent or account changed, WorkAbandon()  |
+//| settles it.                                                      |
 //+------------------------------------------------------------------+
 #property strict
 
@@ -13,19 +21,29 @@
 #define OPK_CLOSE    3
 #define OPK_CLOSEALL 4
 #define OPK_DELETE   5
-#define TRADE_MAX_ATTEMPTS 4
+#define RETRY_PAUSE_MIN_MS 50
+#define RETRY_PAUSE_MAX_MS 1000
+#define LOOK_PAUSE_MS      200
+#define NO_SERVER_TIME     "the EA does not know the trade server's time zone yet (no fresh quote since it started), so it cannot set an expiration; try again once the market ticks"
 
 int    g_op = OPK_NONE;
 string g_op_rid = "";
 string g_op_cmd = "";
 int    g_op_attempts = 0;
+long   g_op_first_ms = 0;     // when the first attempt of the op (or close_all ticket) was made
+long   g_op_next_ms = 0;      // no trade call before this (retry pause)
+bool   g_op_maybe_sent = false;  // an ambiguous error: the server may have done it
+int    g_op_amb_err = 0;
+long   g_op_amb_ms = 0;       // when the ambiguous error came
 // execute_trade
 string   g_ex_sym = "";
 int      g_ex_type = 0;
 double   g_ex_lots = 0, g_ex_price = 0, g_ex_sl = 0, g_ex_tp = 0;
-int      g_ex_slip = 3, g_ex_magic = 0;
+int      g_ex_slip = -1, g_ex_magic = 0;   // slippage in points; -1: SLIP_DEFAULT_PIPS
 string   g_ex_comment = "", g_ex_tag = "";
 datetime g_ex_exp = 0;
+bool     g_ex_market = false;   // market execution: open with 0/0, then OrderModify the stops
+int      g_ex_ticket = 0;       // set once the order is open and only its stops remain
 // modify_position
 int      g_md_ticket = 0;
 double   g_md_price = 0, g_md_sl = 0, g_md_tp = 0;
@@ -34,16 +52,36 @@ datetime g_md_exp = 0;
 int      g_cl_ticket = 0;
 double   g_cl_lots = 0;          // 0: everything
 double   g_cl_orig = 0;
-int      g_cl_slip = 3;
+int      g_cl_slip = -1;
 // close_all
 int      g_ca_tickets[];
-int      g_ca_n = 0, g_ca_idx = 0, g_ca_tries = 0, g_ca_slip = 3;
+int      g_ca_n = 0, g_ca_idx = 0, g_ca_tries = 0, g_ca_slip = -1;
 string   g_ca_closed = "", g_ca_failed = "", g_ca_first_err = "";
 int      g_ca_failed_n = 0;
 
 bool OpBusy()
   {
    return g_op != OPK_NONE;
+  }
+
+void OpStart(int kind)
+  {
+   g_op = kind;
+   g_op_attempts = 0;
+   g_op_first_ms = 0;
+   g_op_next_ms = 0;
+   g_op_maybe_sent = false;
+   g_op_amb_err = 0;
+   g_op_amb_ms = 0;
+  }
+
+// The pause before the next attempt: 50 ms doubling up to 1 s.
+long RetryPauseMs(int attempts)
+  {
+   long pause = RETRY_PAUSE_MIN_MS;
+   for(int i = 1; i < attempts && pause < RETRY_PAUSE_MAX_MS; i++)
+      pause *= 2;
+   return (pause > RETRY_PAUSE_MAX_MS ? RETRY_PAUSE_MAX_MS : pause);
   }
 
 // Ends a command: journal "done" with the reply, then queue the reply.
@@ -89,7 +127,7 @@ void BeginExecute(string rid)
    string sym = "", tname = "", comment = "";
    double lots = 0, price = 0, sl = 0, tp = 0;
    bool has_price = false, has_lots = false, dummy = false, has_exp = false;
-   long slip = 3, magic = 0;
+   long slip = -1, magic = 0;
    datetime exp_utc = 0;
    bool ok = CheckKeys("data", "symbol,type,lots,price,stop_loss,take_profit,slippage,magic_number,comment,expiration", err);
    if(ok && !JGetStr("data.symbol", sym))
@@ -116,7 +154,7 @@ void BeginExecute(string rid)
    if(ok)
       ok = ReadPrice("data.take_profit", tp, dummy, err);
    if(ok)
-      ok = ReadOptInt("data.slippage", 3, 0, 10000, slip, err);
+      ok = ReadOptInt("data.slippage", -1, 0, 10000, slip, err);
    if(ok)
       ok = ReadOptInt("data.magic_number", 0, 0, 2147483647, magic, err);
    if(ok && JHasValue("data.comment") && !JGetStr("data.comment", comment))
@@ -132,6 +170,11 @@ void BeginExecute(string rid)
    if(ok)
       ok = ReadOptTime("data.expiration", exp_utc, has_exp, err);
    int type = TypeFromName(tname);
+   if(ok && has_exp && !g_srv_offset_known)
+     {
+      FinishCommand(g_op_cmd, rid, false, "", ErrJson("expiration_denied", NO_SERVER_TIME, -1));
+      return;
+     }
    if(ok && IsPendingType(type) && (!has_price || price <= 0))
      {
       err = "a " + tname + " order needs a price";
@@ -183,10 +226,12 @@ void BeginExecute(string rid)
    g_ex_tag = RequestTag(rid);
    g_ex_comment = TaggedComment(g_ex_tag, comment);
    g_ex_exp = (has_exp ? UtcToServer(exp_utc) : 0);
-   g_op = OPK_EXEC;
-   g_op_attempts = 0;
+   g_ex_market = IsMarketType(type) && SymbolInfoInteger(sym, SYMBOL_TRADE_EXEMODE) == SYMBOL_TRADE_EXECUTION_MARKET;
+   g_ex_ticket = 0;
+   OpStart(OPK_EXEC);
    OpJournalSending("{" + JKs("command", "execute_trade") + "," + JKs("tag", g_ex_tag) + "," + JKs("symbol", sym)
-                    + "," + JKs("type", tname) + "," + JKr("lots", LotsJ(g_ex_lots)) + "," + JKi("magic", magic) + "}");
+                    + "," + JKs("type", tname) + "," + JKr("lots", LotsJ(g_ex_lots)) + "," + JKi("magic", magic)
+                    + "," + JKr("sl", JNum(g_ex_sl, 8)) + "," + JKr("tp", JNum(g_ex_tp, 8)) + "}");
   }
 
 void BeginModify(string rid)
@@ -209,6 +254,11 @@ void BeginModify(string rid)
       ok = ReadPrice("data.price", price, has_price, err);
    if(ok)
       ok = ReadOptTime("data.expiration", exp_utc, has_exp, err);
+   if(ok && has_exp && !g_srv_offset_known)
+     {
+      FinishCommand(g_op_cmd, rid, false, "", ErrJson("expiration_denied", NO_SERVER_TIME, -1));
+      return;
+     }
    if(ok && !has_sl && !has_tp && !has_price)
      {
       err = "nothing to modify: give stop_loss, take_profit or price";
@@ -245,8 +295,13 @@ void BeginModify(string rid)
      }
    RefreshRates();
    string msg = "";
-   if(!CheckStops(sym, type, g_md_price, (NumChanged(g_md_sl, OrderStopLoss()) || has_price ? g_md_sl : 0),
-                  (NumChanged(g_md_tp, OrderTakeProfit()) || has_price ? g_md_tp : 0), msg))
+   if(Frozen(msg))
+     {
+      FinishCommand(g_op_cmd, rid, false, "", ErrJson("modification_too_close", msg, 145));
+      return;
+     }
+   if(!CheckStops(sym, type, g_md_price, ((NumChanged(g_md_sl, OrderStopLoss()) || has_price) ? g_md_sl : 0),
+                  ((NumChanged(g_md_tp, OrderTakeProfit()) || has_price) ? g_md_tp : 0), msg))
      {
       FinishCommand(g_op_cmd, rid, false, "", ErrJson("invalid_stops", msg, -1));
       return;
@@ -256,8 +311,7 @@ void BeginModify(string rid)
       FinishCommand(g_op_cmd, rid, false, "", ErrJson("trading_not_allowed", msg, 4109));
       return;
      }
-   g_op = OPK_MODIFY;
-   g_op_attempts = 0;
+   OpStart(OPK_MODIFY);
    OpJournalSending("{" + JKs("command", "modify_position") + "," + JKi("ticket", ticket) + "," + JKr("sl", JNum(g_md_sl, 8))
                     + "," + JKr("tp", JNum(g_md_tp, 8)) + "," + JKr("price", JNum(g_md_price, 8)) + "," + JKi("exp", (long)g_md_exp) + "}");
   }
@@ -270,7 +324,7 @@ void BeginClose(string rid)
    int ticket = 0;
    double lots = 0;
    bool has_lots = false;
-   long slip = 3;
+   long slip = -1;
    bool ok = CheckKeys("data", "ticket,lots,slippage", err);
    if(ok)
       ok = ReadTicket("data.ticket", ticket, err);
@@ -282,7 +336,7 @@ void BeginClose(string rid)
       ok = false;
      }
    if(ok)
-      ok = ReadOptInt("data.slippage", 3, 0, 10000, slip, err);
+      ok = ReadOptInt("data.slippage", -1, 0, 10000, slip, err);
    if(!ok)
      {
       FinishCommand(g_op_cmd, rid, false, "", ErrJson("invalid_message", err, -1));
@@ -301,6 +355,12 @@ void BeginClose(string rid)
    string sym = OrderSymbol();
    double have = OrderLots();
    string msg = "";
+   RefreshRates();
+   if(Frozen(msg))
+     {
+      FinishCommand(g_op_cmd, rid, false, "", ErrJson("modification_too_close", msg, 145));
+      return;
+     }
    if(has_lots && lots < have - 0.0000001)
      {
       if(!CheckVolume(sym, lots, "closing volume", msg) || !CheckVolume(sym, have - lots, "the remaining volume", msg))
@@ -326,8 +386,7 @@ void BeginClose(string rid)
    g_cl_lots = (has_lots ? NormalizeDouble(lots, LotDigits(sym)) : 0);
    g_cl_orig = have;
    g_cl_slip = (int)slip;
-   g_op = OPK_CLOSE;
-   g_op_attempts = 0;
+   OpStart(OPK_CLOSE);
    OpJournalSending("{" + JKs("command", "close_position") + "," + JKi("ticket", ticket) + "," + JKr("lots", LotsJ(g_cl_lots))
                     + "," + JKr("orig_lots", LotsJ(have)) + "}");
   }
@@ -363,8 +422,7 @@ void BeginDelete(string rid)
       return;
      }
    g_cl_ticket = ticket;
-   g_op = OPK_DELETE;
-   g_op_attempts = 0;
+   OpStart(OPK_DELETE);
    OpJournalSending("{" + JKs("command", "delete_order") + "," + JKi("ticket", ticket) + "}");
   }
 
@@ -374,7 +432,7 @@ void BeginCloseAll(string rid)
    g_op_cmd = "close_all";
    g_op_rid = rid;
    string sym = "";
-   long slip = 3;
+   long slip = -1;
    bool ok = true;
    if(JType("data") == J_OBJ)
       ok = CheckKeys("data", "symbol,slippage", err);
@@ -384,7 +442,7 @@ void BeginCloseAll(string rid)
       ok = false;
      }
    if(ok)
-      ok = ReadOptInt("data.slippage", 3, 0, 10000, slip, err);
+      ok = ReadOptInt("data.slippage", -1, 0, 10000, slip, err);
    if(!ok)
      {
       FinishCommand(g_op_cmd, rid, false, "", ErrJson("invalid_message", err, -1));
@@ -417,8 +475,7 @@ void BeginCloseAll(string rid)
    g_ca_failed = "";
    g_ca_first_err = "";
    g_ca_failed_n = 0;
-   g_op = OPK_CLOSEALL;
-   g_op_attempts = 0;
+   OpStart(OPK_CLOSEALL);
    OpJournalSending("{" + JKs("command", "close_all") + ",\"tickets\":[" + list + "]}");
   }
 //+------------------------------------------------------------------+

@@ -115,11 +115,15 @@ bool ParseIntStrict(string s, long &out)
 //--- time --------------------------------------------------------------
 // Server time -> UTC: MT4 has no server time zone API, so the offset is
 // TimeCurrent() - TimeGMT() rounded to 15 minutes. TimeCurrent() is the time of
-// the last tick and lags on a quiet market, so the offset is only re-measured when
-// TimeCurrent() has moved since the previous timer tick (a fresh server time).
+// the last quote: on a weekend or before the first tick it can be hours or days
+// old, so a sample is taken only when TimeCurrent() has moved since the previous
+// timer tick (a quote just came: it is the server's time now). Until then the
+// offset is unknown (or the last good one, saved per trade server): times go out
+// as null rather than wrong, hello says so, and expirations are refused.
 int      g_srv_offset = 0;          // seconds, server minus UTC
 bool     g_srv_offset_known = false;
 datetime g_srv_last_current = 0;
+bool     g_srv_offset_dirty = false;   // measured, not saved yet
 
 int RoundTo15Min(long seconds)
   {
@@ -130,18 +134,23 @@ int RoundTo15Min(long seconds)
 void ServerOffsetUpdate()
   {
    datetime cur = TimeCurrent();
-   if(!g_srv_offset_known || (cur != g_srv_last_current && g_srv_last_current != 0))
+   if(g_srv_last_current != 0 && cur != g_srv_last_current)
      {
-      g_srv_offset = RoundTo15Min((long)cur - (long)TimeGMT());
-      g_srv_offset_known = true;
+      int off = RoundTo15Min((long)cur - (long)TimeGMT());
+      if(!g_srv_offset_known || off != g_srv_offset)
+        {
+         g_srv_offset = off;
+         g_srv_offset_known = true;
+         g_srv_offset_dirty = true;
+        }
      }
    g_srv_last_current = cur;
   }
 
 datetime ServerToUtc(datetime t)
   {
-   if(t <= 0)
-      return 0;
+   if(t <= 0 || !g_srv_offset_known)
+      return 0;   // sent as null: no time beats a wrong one
    return (datetime)((long)t - g_srv_offset);
   }
 

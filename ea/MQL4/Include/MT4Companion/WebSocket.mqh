@@ -551,7 +551,14 @@ int WsParseFrame()
       if(fin)
         {
          if(op == WS_OP_TEXT)
+           {
+            if(!Utf8Valid(g_ws_in, start, n))
+              {
+               WsProtocolError(1007, "a text message that is not valid UTF-8");
+               return -1;
+              }
             WsInboxPush(Utf8String(g_ws_in, start, n));
+           }
          else
             Log("ignored a binary message of " + IntegerToString(n) + " bytes");
          return 1;
@@ -587,7 +594,14 @@ int WsParseFrame()
    if(fin)
      {
       if(g_ws_frag_op == WS_OP_TEXT)
+        {
+         if(!Utf8Valid(g_ws_frag, 0, g_ws_frag_len))
+           {
+            WsProtocolError(1007, "a text message that is not valid UTF-8");
+            return -1;
+           }
          WsInboxPush(Utf8String(g_ws_frag, 0, g_ws_frag_len));
+        }
       else
          Log("ignored a fragmented binary message");
       g_ws_frag_op = 0;

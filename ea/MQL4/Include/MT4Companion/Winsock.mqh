@@ -34,7 +34,7 @@ int shutdown(int s, int how);
 int ioctlsocket(int s, uint cmd, uint &argp);
 int setsockopt(int s, int level, int optname, int &optval, int optlen);
 int getsockopt(int s, int level, int optname, int &optval, int &optlen);
-int select(int nfds, int &readfds[], int &writefds[], int &exceptfds[], int &timeout[]);
+int select(int nfds, int readfds, int &writefds[], int &exceptfds[], int &timeout[]);   // readfds: always NULL
 int WSAGetLastError();
 #import
 
@@ -87,7 +87,8 @@ int SockConnectStart(const int &ip[], int port, bool &pending, int &err)
    setsockopt(s, SOCK_IPPROTO_TCP, SOCK_TCP_NODELAY, one, 4);
    uchar addr[];
    ArrayResize(addr, 16);
-   ArrayInitialize(addr, 0);
+   for(int z = 0; z < 16; z++)
+      addr[z] = 0;                           // (ArrayInitialize has no uchar overload)
    addr[0] = (uchar)SOCK_AF_INET;            // sin_family, little endian
    addr[1] = 0;
    addr[2] = (uchar)((port >> 8) & 0xFF);    // sin_port, network order
@@ -113,19 +114,16 @@ int SockConnectStart(const int &ip[], int port, bool &pending, int &err)
 int SockPollConnect(int s, int &err)
   {
    err = 0;
-   int rd[2];
    int wr[2];
    int ex[2];
    int tv[2];
-   rd[0] = 0;
-   rd[1] = 0;
    wr[0] = 1;                 // fd_set: count, then the sockets
    wr[1] = s;
    ex[0] = 1;
    ex[1] = s;
    tv[0] = 0;                 // timeval {0 s, 0 us}: do not wait
    tv[1] = 0;
-   int rc = select(0, rd, wr, ex, tv);
+   int rc = select(0, 0, wr, ex, tv);   // no read set: NULL, not an empty fd_set
    if(rc < 0)
      {
       err = WSAGetLastError();
