@@ -151,12 +151,15 @@ class GatewayLink:
         """The link ended: its agents cannot be reached until it comes back."""
         backend = self.backend
         async with backend.user_lock(self.user_id):
-            gone = [v for v in self.agents.values() if v.status != "disconnected"]
-            for view in gone:
+            changed = [v for v in self.agents.values() if v.status != "disconnected"]
+            for view in changed:
                 view.status = "disconnected"
-            if gone:
-                backend.store.save_agents(self.user_id, self.gateway_id, gone)
-            for view in gone:
+            if changed:
+                backend.store.save_agents(self.user_id, self.gateway_id, changed)
+            # Every agent, not only those still connected: a gateway that stops cleanly
+            # reports its terminals disconnected first, and pages must still learn that
+            # the gateway itself is gone.
+            for view in self.agents.values():
                 await backend.emit_event(
                     self.user_id, view.status_event("the gateway is not connected to the "
                                                     "platform"))
