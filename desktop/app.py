@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import logging
 import sys
 import time
@@ -16,6 +17,26 @@ from pathlib import Path
 from gateway_core import __version__
 
 log = logging.getLogger("desktop.app")
+
+DESKTOP_EXTRA = ("PySide6", "qasync", "keyring")
+"""What `pip install "mt4-companion[desktop]"` adds; the window cannot start without it."""
+
+
+def missing_desktop_extra() -> str | None:
+    """The first module of the desktop extra that cannot be imported, or None."""
+    for name in DESKTOP_EXTRA:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            return name
+    return None
+
+
+def explain_missing_extra(module: str) -> str:
+    return (f"mt4-companion: the window needs the desktop extra, which is not installed here "
+            f"(no module named {module!r}).\n"
+            f"Install it with:   pip install \"mt4-companion[desktop]\"\n"
+            f"No window needed (a VPS)? Run the gateway alone:   mt4-gateway serve")
 
 
 def _port(text: str) -> int:
@@ -57,6 +78,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .self_test import run
 
         return asyncio.run(run())
+    missing = missing_desktop_extra()
+    if missing is not None:
+        print(explain_missing_extra(missing), file=sys.stderr)
+        return 1
     if args.quit:
         return quit_running()
     return run_app(args)
@@ -143,6 +168,11 @@ def run_app(args: argparse.Namespace) -> int:
         controller.window.keep_in_tray = tray_shown
         if not (args.minimized or store.settings.start_minimized) or not tray_shown:
             controller.window.show()
+        if (args.screenshot is None and not store.settings.link_offered
+                and not store.settings.platform_url):
+            # First run: offer the link once; Settings and the tray keep it at hand.
+            store.update(link_offered=True)
+            controller.open_link_dialog()
         log.info("started in %.2f s on port %s (tray %s)", time.perf_counter() - started,
                  runtime.port, "shown" if tray_shown else "not available")
         quit_now = asyncio.Event()
@@ -166,7 +196,7 @@ def run_app(args: argparse.Namespace) -> int:
         return 0
 
     with loop:
-        code = loop.run_until_complete(amain())
+        code: int = loop.run_until_complete(amain())
     log.info("stopped")
     return code
 

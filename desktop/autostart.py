@@ -54,6 +54,9 @@ def is_autostart_enabled() -> bool:
 
 def _windows(enabled: bool, command: list[str]) -> str:
     import subprocess
+
+    if sys.platform != "win32":  # also tells mypy winreg exists below
+        raise OSError("the Run key exists on Windows only")
     import winreg
 
     with winreg.OpenKey(winreg.HKEY_CURRENT_USER, RUN_KEY, 0, winreg.KEY_SET_VALUE) as key:

@@ -11,8 +11,10 @@ from .qt import (
     QAbstractItemView,
     QFormLayout,
     QGroupBox,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
+    QPushButton,
     QSortFilterProxyModel,
     Qt,
     QTableView,
@@ -26,7 +28,8 @@ LINK_WORDS = {
     "connecting": "connecting...",
     "connected": "connected",
     "reconnecting": "reconnecting",
-    "auth_failed": "sign-in refused: enter a new token in Settings",
+    "auth_failed": "sign-in refused: link again in Settings",
+    "revoked": "revoked by the platform, link again (Settings -> Link to platform)",
     "stopped": "stopped",
 }
 
@@ -51,7 +54,7 @@ def agents_view(model: AgentsModel, columns: list[int]) -> QTableView:
 
 def describe_link(link: Mapping[str, Any] | None, configured: bool) -> dict[str, str]:
     if link is None:
-        state = "not configured: add the platform URL and sign-in token in Settings" if not \
+        state = "not linked: Settings -> Link to platform" if not \
             configured else "not running (this build has no platform link, or it failed to start)"
         return {"state": state, "who": "-", "outbox": "-", "url": "-", "detail": ""}
     state = LINK_WORDS.get(str(link.get("state")), str(link.get("state")))
@@ -73,11 +76,23 @@ class ConnectionPage(QWidget):
         self.view = agents_view(agents, STATUS_COLUMNS)
         box = QGroupBox("Web platform")
         form = QFormLayout(box)
+        self.linked_label = QLabel("Not linked")
+        self.linked_label.setTextFormat(Qt.TextFormat.PlainText)
+        form.addRow("Account", self.linked_label)
         self.link_labels = {k: QLabel("-") for k in ("state", "who", "outbox", "url", "detail")}
         for key, title in (("state", "Link"), ("who", "Signed in as"), ("outbox", "Outbox"),
                            ("url", "Platform"), ("detail", "Detail")):
             self.link_labels[key].setWordWrap(True)
+            self.link_labels[key].setTextFormat(Qt.TextFormat.PlainText)
             form.addRow(title, self.link_labels[key])
+        self.clear_outbox_button = QPushButton("Discard waiting events...")
+        self.clear_outbox_button.setToolTip(
+            "Events the platform has not received are kept until the app is linked again. "
+            "Discard them only if this app will not be linked to that account again.")
+        row = QHBoxLayout()
+        row.addWidget(self.clear_outbox_button)
+        row.addStretch(1)
+        form.addRow("", row)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("<b>Terminals</b>"))
         layout.addWidget(self.view, 1)
@@ -86,3 +101,6 @@ class ConnectionPage(QWidget):
     def show_link(self, link: Mapping[str, Any] | None, configured: bool) -> None:
         for key, text in describe_link(link, configured).items():
             self.link_labels[key].setText(text)
+        # While the link is up the waiting events are being delivered: nothing to discard.
+        self.clear_outbox_button.setEnabled(
+            link is None or link.get("state") != "connected")

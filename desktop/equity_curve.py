@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections import deque
 
+from .axis_ticks import value_axis
 from .qt import (
     QColor,
     QFontMetrics,
@@ -51,6 +52,8 @@ class EquityCurve(QWidget):
     def __init__(self, history: EquityHistory, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.history = history
+        self.axis_labels: list[str] = []
+        """The value labels of the last paint (what the trader reads on the axis)."""
         self.setMinimumHeight(140)
 
     def sizeHint(self) -> QSize:
@@ -70,12 +73,11 @@ class EquityCurve(QWidget):
                        "Equity curve: waiting for account updates")
             return
         t0, t1, v0, v1 = bounds
-        if v1 - v0 < 1e-9:
-            v0, v1 = v0 - 1, v1 + 1
-        pad = (v1 - v0) * 0.08
-        v0, v1 = v0 - pad, v1 + pad
+        axis = value_axis(v0, v1)
+        v0, v1 = axis.low, axis.high
+        labels = axis.labels()
         t1 = max(t1, t0 + 60)  # at least a minute wide, so the first points do not jump
-        left = fm.horizontalAdvance(f"{v1:,.0f}") + 12
+        left = max(fm.horizontalAdvance(text) for text in labels) + 12
         # The legend gets its own line above the plot so it never hides the curves.
         top = fm.height() + 12
         plot = QRectF(left, top, self.width() - left - 10, self.height() - top - fm.height() - 10)
@@ -83,14 +85,14 @@ class EquityCurve(QWidget):
         grid.setAlpha(90)
         p.setPen(QPen(grid, 1, Qt.PenStyle.DotLine))
         p.setPen(text_pen)
-        for k in range(5):
-            v = v0 + (v1 - v0) * k / 4
-            y = plot.bottom() - plot.height() * k / 4
+        self.axis_labels = labels
+        for v, text in zip(axis.ticks, labels, strict=True):
+            y = plot.bottom() - plot.height() * (v - v0) / (v1 - v0)
             p.setPen(QPen(grid, 1, Qt.PenStyle.DotLine))
             p.drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y))
             p.setPen(text_pen)
             p.drawText(QRectF(0, y - fm.height() / 2, left - 6, fm.height()),
-                       Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"{v:,.0f}")
+                       Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, text)
         minutes = (t1 - t0) / 60
         p.drawText(QRectF(plot.left(), plot.bottom() + 4, plot.width(), fm.height()),
                    Qt.AlignmentFlag.AlignLeft, "session start")

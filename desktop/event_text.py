@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
+from gateway_core.forwarder.desk_confirmation import describe_command
 from gateway_core.protocol import (
+    PENDING_TYPES,
     AgentStatusNotice,
+    Command,
     CommandResult,
     OrderDeleted,
     OrderModified,
@@ -65,9 +68,9 @@ def describe_event(event: object) -> tuple[Level, str] | None:
 
 
 def describe_notice(notice: AgentStatusNotice) -> tuple[Level, str]:
-    level: Level = {"connected": "info", "stale": "warning", "disconnected": "error"}[
-        notice.status
-    ]
+    levels: dict[str, Level] = {"connected": "info", "stale": "warning",
+                                "disconnected": "error"}
+    level = levels[notice.status]
     reason = f": {notice.reason}" if notice.reason else ""
     return level, f"Terminal {notice.status}{reason}"
 
@@ -103,3 +106,23 @@ def describe_reply(reply: Reply) -> tuple[Level, str]:
         ticket = f" #{data['ticket']}" if "ticket" in data else ""
         return "info", f"{word.capitalize()}{ticket}: done"
     return "error", f"{word.capitalize()} refused: {error_words(reply)}"
+
+
+def describe_platform_trade(agent_id: str, command: Command, reply: Reply,
+                            digits: int = 5) -> tuple[Level, str]:
+    """What the platform asked for and how it ended, for the tray: 'From the web: BUY 0.10
+    EURUSD on demo-1 - filled #123 at 1.08503'."""
+    asked = f"From the web: {describe_command(command)} on {agent_id}"
+    if not reply.success:
+        return "error", f"{asked} - refused: {error_words(reply)}"
+    if isinstance(reply, TradeExecuted) and reply.data is not None:
+        d = reply.data
+        verb = "placed" if d.type in PENDING_TYPES else "filled"
+        return "trade", f"{asked} - {verb} #{d.ticket} at {fmt.price(d.open_price, digits)}"
+    data = reply.data if isinstance(reply, CommandResult) and reply.data else {}
+    if command.command == "close_all":
+        return "trade", f"{asked} - {len(data.get('closed', []))} closed"
+    if command.command == "close_position" and data.get("close_price") is not None:
+        return "trade", (f"{asked} - closed at "
+                         f"{fmt.price(float(data['close_price']), digits)}")
+    return "trade", f"{asked} - done"

@@ -33,7 +33,7 @@ def new_request_id(prefix: str = "desk") -> str:
 
 
 class GatewayBridge(QObject):
-    event = Signal(str, object)  # agent_id, Event model
+    gateway_event = Signal(str, object)  # agent_id, Event model
     notice = Signal(object)  # AgentStatusNotice
     reply = Signal(str, object)  # agent_id, Reply (every reply, any origin)
     second = Signal()  # once a second: ages, link status
@@ -121,7 +121,7 @@ class GatewayBridge(QObject):
 
     def _on_output(self, out: GatewayOutput) -> None:
         if out.kind == "event" and out.agent_id is not None:
-            self.event.emit(out.agent_id, out.message)
+            self.gateway_event.emit(out.agent_id, out.message)
             if getattr(out.message, "type", None) == "snapshot" and self._wanted.get(
                 out.agent_id
             ):

@@ -4,6 +4,7 @@ hides it to the tray; only Quit stops the gateway."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from .agents_model import ACCOUNT_COLUMNS, AgentsModel
 from .connection_page import ConnectionPage, agents_view
@@ -34,7 +35,7 @@ from .table_model import KeyedTableModel
 from .terminals_page import TerminalsPage
 
 
-def table(model: KeyedTableModel, sort_column: int = 1) -> QTableView:
+def table(model: KeyedTableModel[Any], sort_column: int = 1) -> QTableView:
     """A view straight on the model: the model sorts itself on a header click."""
     view = QTableView()
     view.setModel(model)
@@ -53,7 +54,7 @@ def table(model: KeyedTableModel, sort_column: int = 1) -> QTableView:
     return view
 
 
-def selected_row(view: QTableView, model: KeyedTableModel) -> object:
+def selected_row(view: QTableView, model: KeyedTableModel[Any]) -> object:
     rows = view.selectionModel().selectedRows()
     if not rows:
         return None
@@ -68,7 +69,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("MT4 Companion")
         self.resize(1200, 760)
         self.keep_in_tray = True
-        self.actions = actions
+        self.position_actions = actions
         self.positions_model = positions
         self.pending_model = pending
         self.really_quit = False
@@ -137,9 +138,12 @@ class MainWindow(QMainWindow):
         self.menu_help = self.menuBar().addMenu("&Help")
         self.status_label = QLabel()
         self.statusBar().addPermanentWidget(self.status_label)
+        # Every change of a row can change the total: prices move it far more often than
+        # rows come and go, so dataChanged matters most.
         positions.rowsInserted.connect(self.update_totals)
         positions.rowsRemoved.connect(self.update_totals)
         positions.modelReset.connect(self.update_totals)
+        positions.dataChanged.connect(self.update_totals)
         self.update_totals()
 
     def selected_position(self) -> PositionRow | None:
@@ -150,15 +154,16 @@ class MainWindow(QMainWindow):
         row = selected_row(self.pending_view, self.pending_model)
         return row if isinstance(row, PendingRow) else None
 
-    def update_totals(self) -> None:
+    def update_totals(self, *_changed: object) -> None:
         n, profit = self.positions_model.totals()
         colour = "#1a7f37" if profit >= 0 else "#cf222e"
-        self.positions_label.setText(
-            f"<b>Open positions</b> ({n}) &nbsp; floating "
-            f'<span style="color:{colour}">{profit:+,.2f}</span>')
+        text = (f"<b>Open positions</b> ({n}) &nbsp; floating "
+                f'<span style="color:{colour}">{profit:+,.2f}</span>')
+        if text != self.positions_label.text():
+            self.positions_label.setText(text)
 
     def _positions_menu(self, pos: QPoint) -> None:
-        a = self.actions
+        a = self.position_actions
         a.update_enabled()
         menu = QMenu(self)
         menu.addAction(self.new_order_action)
@@ -169,10 +174,10 @@ class MainWindow(QMainWindow):
         menu.exec(self.positions_view.viewport().mapToGlobal(pos))
 
     def _pending_menu(self, pos: QPoint) -> None:
-        self.actions.update_enabled()
+        self.position_actions.update_enabled()
         menu = QMenu(self)
-        menu.addAction(self.actions.modify_pending_action)
-        menu.addAction(self.actions.delete_action)
+        menu.addAction(self.position_actions.modify_pending_action)
+        menu.addAction(self.position_actions.delete_action)
         menu.exec(self.pending_view.viewport().mapToGlobal(pos))
 
     def bring_forward(self) -> None:

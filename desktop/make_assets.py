@@ -20,12 +20,12 @@ def write_assets(out: Path) -> list[Path]:
     for state in STATE_COLOURS:
         for size in ICON_SIZES:
             path = out / f"icon-{state}-{size}.png"
-            if not paint_icon(state, size).save(str(path), "PNG"):
+            if not paint_icon(state, size).save(str(path), b"PNG"):
                 raise OSError(f"could not write {path}")
             written.append(path)
     # Qt's ICO writer stores one image per file; 256 px is what Windows scales down from.
     ico = out / "mt4-companion.ico"
-    if not paint_icon("app", 256).save(str(ico), "ICO"):
+    if not paint_icon("app", 256).save(str(ico), b"ICO"):
         raise OSError(f"could not write {ico}")
     written.append(ico)
     return written

@@ -21,11 +21,11 @@ class ModifyDialog(QDialog):
             self.price = QDoubleSpinBox(decimals=digits, maximum=1e7, singleStep=step)
             self.price.setValue(price)
             form.addRow("Entry price", self.price)
-        self.stop_loss = QDoubleSpinBox(decimals=digits, maximum=1e7, singleStep=step,
-                                        specialValueText="none")
+        self.stop_loss = QDoubleSpinBox(decimals=digits, maximum=1e7, singleStep=step)
+        self.stop_loss.setSpecialValueText("none")
         self.stop_loss.setValue(stop_loss)
-        self.take_profit = QDoubleSpinBox(decimals=digits, maximum=1e7, singleStep=step,
-                                          specialValueText="none")
+        self.take_profit = QDoubleSpinBox(decimals=digits, maximum=1e7, singleStep=step)
+        self.take_profit.setSpecialValueText("none")
         self.take_profit.setValue(take_profit)
         form.addRow("Stop loss", self.stop_loss)
         form.addRow("Take profit", self.take_profit)

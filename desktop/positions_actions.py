@@ -33,6 +33,9 @@ from .qt import QAction, QDialog, QKeySequence, QMessageBox, QObject, QWidget, S
 log = logging.getLogger(__name__)
 
 Confirm = Callable[[str, str], bool]
+Inform = Callable[[str, str], None]
+CLOSE_ALL_LISTED = 20
+"""Positions a close-all question lists one by one; the rest are counted."""
 Levels = tuple[float, float, float | None]
 """New stop loss, take profit and (pending orders only) entry price."""
 
@@ -48,6 +51,7 @@ class PositionActions(QObject):
         self.selected_position: Callable[[], PositionRow | None] = lambda: None
         self.selected_pending: Callable[[], PendingRow | None] = lambda: None
         self.confirm: Confirm = self._confirm_box
+        self.inform: Inform = self._inform_box
         self.ask_modify: Callable[[PositionRow | PendingRow], Levels | None] = self._modify_dialog
         self.ask_partial: Callable[[PositionRow], float | None] = self._partial_dialog
         self.tasks: set[asyncio.Task[Reply]] = set()
@@ -174,14 +178,23 @@ class PositionActions(QObject):
         return self.ask_close_all(row.agent_id, None)
 
     def ask_close_all(self, agent_id: str, symbol: str | None) -> asyncio.Task[Reply] | None:
+        """Asks with the list of what will be closed; nothing to close is said, not sent."""
         agent = self.bridge.agent(agent_id)
-        positions = [p for p in (agent.positions.values() if agent else [])
-                     if symbol is None or p.symbol == symbol]
+        positions = sorted((p for p in (agent.positions.values() if agent else [])
+                            if symbol is None or p.symbol == symbol), key=lambda p: p.ticket)
+        if not positions:
+            self.inform("Close all", f"No open {symbol + ' ' if symbol else ''}positions on "
+                        f"{agent_id}: nothing to close.")
+            return None
         profit = sum(p.profit or 0.0 for p in positions)
         what = f"all {len(positions)} {symbol} positions" if symbol else (
             f"all {len(positions)} positions")
+        lines = [f"  #{p.ticket} {fmt.order_type(p.type)} {fmt.lots(p.lots)} {p.symbol}  "
+                 f"{fmt.money(p.profit)}" for p in positions[:CLOSE_ALL_LISTED]]
+        if len(positions) > CLOSE_ALL_LISTED:
+            lines.append(f"  ...and {len(positions) - CLOSE_ALL_LISTED} more")
         if not self.confirm("Close all", f"Close {what} on {agent_id} at the market price?\n"
-                            f"Floating profit now: {fmt.money(profit)}"):
+                            + "\n".join(lines) + f"\nFloating profit now: {fmt.money(profit)}"):
             return None
         return self.close_all(agent_id, symbol)
 
@@ -202,6 +215,9 @@ class PositionActions(QObject):
                                       | QMessageBox.StandardButton.No,
                                       QMessageBox.StandardButton.No)
         return answer == QMessageBox.StandardButton.Yes
+
+    def _inform_box(self, title: str, text: str) -> None:
+        QMessageBox.information(self.window, title, text)
 
     def _modify_dialog(self, row: PositionRow | PendingRow) -> Levels | None:
         price = row.price if isinstance(row, PendingRow) else None

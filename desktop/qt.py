@@ -52,6 +52,7 @@ from PySide6.QtGui import (
     QPixmap,
     QPolygonF,
     QShortcut,
+    QShowEvent,
 )
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from PySide6.QtWidgets import (
@@ -122,7 +123,7 @@ if EMIT_WORKAROUND:
         _incref(result)  # the reference emit() should have taken for its return value
         return bool(result)
 
-    SignalInstance.emit = _emit  # type: ignore[method-assign]
+    SignalInstance.emit = _emit  # type: ignore[method-assign,assignment]
 
 
 __all__ = [
@@ -184,6 +185,7 @@ __all__ = [
     "QRect",
     "QRectF",
     "QShortcut",
+    "QShowEvent",
     "QSize",
     "QSizePolicy",
     "QSortFilterProxyModel",

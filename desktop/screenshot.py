@@ -46,7 +46,7 @@ async def _seed(controller: Controller) -> None:
             if (n + k) % 2:
                 continue
             cmd = ExecuteTrade(command="execute_trade", request_id=new_request_id("shot"),
-                               data=ExecuteTradeData(symbol=symbol, type=side,  # type: ignore[arg-type]
+                               data=ExecuteTradeData(symbol=symbol, type=side,
                                                      lots=lots))
             await bridge.execute(agent, cmd)
         # And one pending order each, for the pending table.

@@ -26,7 +26,7 @@ SYMBOL = "EURUSD"
 async def _reply(ws: ClientConnection, request_id: str) -> dict[str, Any]:
     """Frames until the one reply to `request_id` (events stream in between)."""
     while True:
-        msg = json.loads(await ws.recv())
+        msg: dict[str, Any] = json.loads(await ws.recv())
         if msg.get("request_id") == request_id and msg.get("type") in (
             "trade_executed", "command_result", "error"
         ):

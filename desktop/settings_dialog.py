@@ -29,8 +29,11 @@ from .qt import (
 from .secret_store import SecretStore
 from .settings_store import SettingsStore
 
-LINK_FIELDS = frozenset({"platform_url", "platform_enabled", "remote_trading", "max_lots",
-                         "allowed_symbols", "sync_paused"})
+LINK_FIELDS = frozenset({"platform_url", "platform_enabled", "sync_paused"})
+"""Changes that restart the platform link."""
+LIVE_LINK_FIELDS = frozenset({"remote_trading", "max_lots", "allowed_symbols",
+                              "confirm_web_trades"})
+"""Changes the running link takes on at once (no reconnect)."""
 
 
 def masked(token: str) -> str:
@@ -40,7 +43,8 @@ def masked(token: str) -> str:
 class SettingsDialog(QDialog):
     def __init__(self, store: SettingsStore, secrets: SecretStore, local_token: Callable[[], str],
                  rotate_token: Callable[[], str], parent: QWidget | None = None,
-                 token_changed: Callable[[], None] | None = None) -> None:
+                 token_changed: Callable[[], None] | None = None,
+                 open_link: Callable[[], object] | None = None) -> None:
         super().__init__(parent)
         self._token_changed = token_changed
         self.setWindowTitle("MT4 Companion settings")
@@ -83,20 +87,32 @@ class SettingsDialog(QDialog):
         trow = QHBoxLayout()
         trow.addWidget(self.platform_token, 1)
         trow.addWidget(forget)
+        self.link_button = QPushButton("Link to platform...")
+        self.link_button.setToolTip("Link with the one-time code from the platform's "
+                                    "'Link a terminal' page")
+        self.link_button.setEnabled(open_link is not None)
+        if open_link is not None:
+            self.link_button.clicked.connect(lambda _c=False: open_link())
+        pf.addRow(self.link_button)
         pf.addRow(self.platform_enabled)
-        pf.addRow("Platform URL", self.platform_url)
-        pf.addRow("Sign-in token", trow)
+        pf.addRow("Link address", self.platform_url)
+        pf.addRow("Token (scripts)", trow)
         pf.addRow("", self.remember_file)
         pf.addRow("", self.token_where)
 
         risk = QGroupBox("Risk guard (what the platform may do)")
         rf = QFormLayout(risk)
-        self.remote_trading = QCheckBox("Allow trading from the platform")
+        self.remote_trading = QCheckBox("Allow trading from the web")
         self.remote_trading.setChecked(s.remote_trading)
-        self.max_lots = QDoubleSpinBox(decimals=2, maximum=100_000, singleStep=0.1,
-                                       specialValueText="no limit", value=s.max_lots)
+        self.max_lots = QDoubleSpinBox(decimals=2, maximum=100_000, singleStep=0.1)
+        self.max_lots.setSpecialValueText("no limit")
+        self.max_lots.setValue(s.max_lots)
         self.allowed = QLineEdit(s.allowed_symbols, placeholderText="any symbol, or EURUSD,XAUUSD")
+        self.confirm_web_trades = QCheckBox(
+            "Confirm trades from the web (each one waits for my click until it expires)")
+        self.confirm_web_trades.setChecked(s.confirm_web_trades)
         rf.addRow(self.remote_trading)
+        rf.addRow(self.confirm_web_trades)
         rf.addRow("Max lots per order", self.max_lots)
         rf.addRow("Allowed symbols", self.allowed)
 
@@ -128,6 +144,7 @@ class SettingsDialog(QDialog):
             "platform_enabled": self.platform_enabled.isChecked(),
             "platform_url": self.platform_url.text().strip(),
             "remote_trading": self.remote_trading.isChecked(),
+            "confirm_web_trades": self.confirm_web_trades.isChecked(),
             "max_lots": self.max_lots.value(),
             "allowed_symbols": ",".join(
                 s.strip().upper() for s in self.allowed.text().split(",") if s.strip()),

@@ -37,6 +37,14 @@ class Settings:
     start_minimized: bool = False
     notifications: bool = True
     sync_paused: bool = False
+    confirm_web_trades: bool = False
+    """Each trade the platform sends waits for a click in a dialog (until it expires)."""
+    platform_web_url: str = ""
+    """The platform's address as the trader typed it when linking (the web panel)."""
+    platform_user: str = ""
+    """Who the link belongs to, as the platform said when linking."""
+    link_offered: bool = False
+    """The first-run offer to link was shown once."""
 
     def allowed_symbol_set(self) -> frozenset[str] | None:
         names = {s.strip().upper() for s in self.allowed_symbols.split(",") if s.strip()}

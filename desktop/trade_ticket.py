@@ -87,8 +87,10 @@ class TradeTicket(QDialog):
         self.stops_mode = QComboBox()
         self.stops_mode.addItem("as price", "price")
         self.stops_mode.addItem("as distance (points)", "points")
-        self.stop_loss = QDoubleSpinBox(decimals=5, maximum=1e7, specialValueText="none")
-        self.take_profit = QDoubleSpinBox(decimals=5, maximum=1e7, specialValueText="none")
+        self.stop_loss = QDoubleSpinBox(decimals=5, maximum=1e7)
+        self.stop_loss.setSpecialValueText("none")
+        self.take_profit = QDoubleSpinBox(decimals=5, maximum=1e7)
+        self.take_profit.setSpecialValueText("none")
         self.comment = QLineEdit(maxLength=31, placeholderText="optional, up to 31 characters")
         self.status = QLabel("Ready.")
         self.status.setWordWrap(True)
@@ -132,7 +134,7 @@ class TradeTicket(QDialog):
         self.order_type.currentIndexChanged.connect(self._type_changed)
         self.stops_mode.currentIndexChanged.connect(self._stops_mode_changed)
         self.submit.clicked.connect(self.send)
-        bridge.event.connect(self._on_event)
+        bridge.gateway_event.connect(self._on_event)
         self._fill_accounts(agent_id)
         if symbol:
             i = self.symbol.findText(symbol)
@@ -299,7 +301,7 @@ class TradeTicket(QDialog):
                 request_id=new_request_id("ticket"),
                 data=ExecuteTradeData(
                     symbol=self.symbol_name,
-                    type=otype,  # type: ignore[arg-type]
+                    type=otype,
                     lots=self.lots.value(),
                     price=entry if pending else None,
                     stop_loss=sl,
@@ -352,5 +354,5 @@ class TradeTicket(QDialog):
             self.bridge.unsubscribe(*self._subscribed)
             self._subscribed = None
         with contextlib.suppress(RuntimeError, TypeError):
-            self.bridge.event.disconnect(self._on_event)
+            self.bridge.gateway_event.disconnect(self._on_event)
         super().closeEvent(event)  # type: ignore[arg-type]

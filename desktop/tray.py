@@ -25,6 +25,11 @@ class Tray(QObject):
     about_requested = Signal()
     quit_requested = Signal()
     pause_toggled = Signal(bool)
+    new_order_requested = Signal()
+    close_all_requested = Signal(str)  # agent_id
+    web_panel_requested = Signal()
+    link_requested = Signal()
+    remote_trading_toggled = Signal(bool)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -34,9 +39,19 @@ class Tray(QObject):
         self.open_action = self._add("Open MT4 Companion", self.open_requested.emit)
         self.menu.setDefaultAction(self.open_action)
         self.menu.addSeparator()
+        self.new_order_action = self._add("New order...", self.new_order_requested.emit)
+        self.close_all_menu = QMenu("Close all positions")
+        self.menu.addMenu(self.close_all_menu)
+        self._close_all_actions: list[QAction] = []
         self.terminals_header = self.menu.addSection("Terminals")
         self._terminal_actions: list[QAction] = []
         self._terminals_end = self.menu.addSeparator()
+        self.web_panel_action = self._add("Open web panel", self.web_panel_requested.emit)
+        self.link_action = self._add("Link to platform...", self.link_requested.emit)
+        self.remote_trading_action = QAction("Allow trading from the web", self)
+        self.remote_trading_action.setCheckable(True)
+        self.remote_trading_action.toggled.connect(self.remote_trading_toggled)
+        self.menu.addAction(self.remote_trading_action)
         self.pause_action = QAction("Pause sync", self)
         self.pause_action.setCheckable(True)
         self.pause_action.toggled.connect(self.pause_toggled)
@@ -49,6 +64,7 @@ class Tray(QObject):
         self.quit_action = self._add("Quit", self.quit_requested.emit)
         self.icon.setContextMenu(self.menu)
         self.icon.activated.connect(self._activated)
+        self.set_linked(False)
         self.update_state([], None)
 
     def _add(self, text: str, slot: Any) -> QAction:
@@ -75,6 +91,11 @@ class Tray(QObject):
                       QSystemTrayIcon.ActivationReason.DoubleClick):
             self.open_requested.emit()
 
+    def set_linked(self, linked: bool) -> None:
+        """'Open web panel' only means something once the app is linked to a platform."""
+        self.web_panel_action.setVisible(linked)
+        self.link_action.setText("Platform link..." if linked else "Link to platform...")
+
     def update_state(self, agents: Iterable[tuple[str, str, str]],
                      link: Mapping[str, Any] | None) -> Overall:
         """`agents`: (agent_id, status, label). Updates icon, tooltip and terminal list."""
@@ -86,7 +107,34 @@ class Tray(QObject):
         self.overall = overall
         self.icon.setToolTip(f"MT4 Companion - {overall.summary}")
         self._set_terminals(agents)
+        self._set_close_all(agents)
         return overall
+
+    def _set_close_all(self, agents: list[tuple[str, str, str]]) -> None:
+        """One 'Close all positions...' entry per account the gateway knows."""
+        wanted = [(agent_id, f"{label}...") for agent_id, _s, label in agents]
+        if [(a.data(), a.text()) for a in self._close_all_actions] == wanted:
+            return
+        self.close_all_menu.clear()
+        self._close_all_actions = []
+        for agent_id, text in wanted:
+            action = self.close_all_menu.addAction(text)
+            action.setData(agent_id)
+            action.triggered.connect(
+                lambda _checked=False, a=agent_id: self.close_all_requested.emit(a))
+            self._close_all_actions.append(action)
+        self.close_all_menu.setEnabled(bool(wanted))
+
+    def close_all_texts(self) -> list[str]:
+        return [a.text() for a in self._close_all_actions]
+
+    def trigger_close_all(self, agent_id: str) -> None:
+        """What a click on the account's entry does (tests cannot click a hidden menu)."""
+        for action in self._close_all_actions:
+            if action.data() == agent_id:
+                action.trigger()
+                return
+        raise KeyError(agent_id)
 
     def _set_terminals(self, agents: list[tuple[str, str, str]]) -> None:
         texts = [f"{label}: {status}" for _a, status, label in agents] or ["none yet"]

@@ -14,7 +14,7 @@ from typing import Any
 from .icons import IconState
 
 WARN_LINK = {"starting", "connecting", "reconnecting"}
-ERROR_LINK = {"auth_failed"}
+ERROR_LINK = {"auth_failed", "revoked"}
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """`mt4-gateway`: the headless gateway and its tools.
 
-Subcommands: serve, token, schema (and the terminal tools from gateway_core.terminals).
+Subcommands: serve, token, schema, link, unlink (and the terminal tools from
+gateway_core.terminals).
 """
 
 from __future__ import annotations
@@ -81,6 +82,9 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     from .terminals.cli_commands import add_subcommands
 
     add_subcommands(sub)
+    from .forwarder.link_commands import add_subcommands as add_link_subcommands
+
+    add_link_subcommands(sub)
     return parser
 
 

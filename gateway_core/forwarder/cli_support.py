@@ -1,4 +1,12 @@
-"""`mt4-gateway serve` flags for the platform link, and starting the forwarder from them."""
+"""`mt4-gateway serve` flags for the platform link, and starting the forwarder from them.
+
+Where the link comes from, first match wins: `--backend-url` (with `--backend-token-file`
+or MT4_BACKEND_TOKEN), else the link `mt4-gateway link` stored. The stored token is only
+ever sent to the stored link address.
+
+"Confirm trades from the web" is a desktop setting: a headless gateway has no one to
+click, so its forwarder never turns desk confirmation on.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +20,7 @@ from urllib.parse import urlsplit
 from ..cli_args import positive_number, whole_number
 from ..paths import data_dir
 from .connector import Forwarder, GatewayLike
+from .link_store import LinkFileError, StoredLink, load_link
 from .outbox import DEFAULT_MAX_ITEMS, Outbox
 from .reply_journal import ReplyJournal
 from .risk_guard import RiskPolicy
@@ -99,12 +108,35 @@ def policy_from_args(args: Any) -> RiskPolicy:
     )
 
 
-async def start_forwarder(gateway: GatewayLike, args: Any) -> Forwarder | None:
-    """Start the platform link if `--backend-url` was given; the caller awaits `stop()`."""
+def resolve_link(args: Any) -> tuple[str, str] | None:
+    """(link URL, token) from the flags or the stored link; None: no platform link."""
     url: str | None = getattr(args, "backend_url", None)
+    token_file: Path | None = getattr(args, "backend_token_file", None)
+    explicit_token = token_file is not None or bool(os.environ.get(TOKEN_ENV, "").strip())
+    stored: StoredLink | None = None
+    if not url or not explicit_token:
+        try:
+            stored = load_link(getattr(args, "link_file", None))
+        except LinkFileError as exc:
+            raise ForwarderSetupError(str(exc)) from None
     if not url:
+        if stored is None:
+            return None
+        url = stored.link_url
+        log.info("platform link from `mt4-gateway link`: user %s at %s", stored.user_id,
+                 stored.platform_url)
+    if explicit_token or stored is None or stored.link_url != url:
+        return url, read_backend_token(token_file)
+    return url, stored.gateway_token
+
+
+async def start_forwarder(gateway: GatewayLike, args: Any) -> Forwarder | None:
+    """Start the platform link from the flags or the stored link; the caller awaits
+    `stop()`."""
+    resolved = resolve_link(args)
+    if resolved is None:
         return None
-    token = read_backend_token(getattr(args, "backend_token_file", None))
+    url, token = resolved
     parts = urlsplit(url)
     if parts.scheme == "ws" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
         log.warning("the platform link uses ws:// to %s: your token travels unencrypted; "

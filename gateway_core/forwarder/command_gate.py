@@ -35,6 +35,8 @@ class Verdict:
     reply_json: str = ""
     kind: str = "error"
     """Type of the answer (`error`, `trade_executed`, `command_result`) for the outbox."""
+    fresh: bool = False
+    """An answer decided just now (a refusal), not one repeated from the journal."""
 
 
 def fingerprint(command: Command) -> str:
@@ -125,7 +127,7 @@ class CommandGate:
         text = reply.model_dump_json(exclude_none=True)
         if record:
             self.journal.record(key[0], key[1], fp, text, self.clock.now().timestamp())
-        return Verdict("answer", key, command, fp, text, reply.type)
+        return Verdict("answer", key, command, fp, text, reply.type, fresh=True)
 
 
 def _type_of(reply_json: str) -> str:

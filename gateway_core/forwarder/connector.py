@@ -22,11 +22,13 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from .. import __version__
 from ..clock import Clock, SystemClock
-from ..protocol import Command, Reply
+from ..commands.reply_factory import failure_reply
+from ..protocol import REPLY, Command, Reply
 from ..protocol.notices import AgentStatusNotice
 from ..state import AgentState
 from .backoff import Backoff
 from .command_gate import CommandGate, Verdict
+from .desk_confirmation import DeskConfirmation, TradeToConfirm
 from .link_protocol import (
     LinkAck,
     LinkCommand,
@@ -48,7 +50,12 @@ log = logging.getLogger(__name__)
 
 AUTH_CLOSE_CODES = frozenset({4001, 4003})
 """Close codes the backend uses for 'this token/gateway may not publish': stop retrying."""
+REVOKED_CLOSE_CODE = 4401
+"""The trader (or the platform) revoked this gateway's link: retrying cannot help."""
+REVOKED_WORDS = "revoked by the platform, link again"
 WELCOME_TIMEOUT = 10.0
+MAX_TIMER = 86_400.0
+"""Longest single timer the forwarder sets (seconds)."""
 CHECKPOINT_EVERY = 0.05
 """Seconds between background WAL checkpoints while items are being written."""
 
@@ -66,6 +73,8 @@ class LinkConnection(Protocol):
 
 
 ConnectFn = Callable[[str, dict[str, str]], Awaitable[LinkConnection]]
+CommandListener = Callable[[str, Command, Reply], None]
+"""(agent_id, platform command, its reply): every trade the platform asked for, answered."""
 
 
 async def websockets_connect(url: str, headers: dict[str, str]) -> LinkConnection:
@@ -102,6 +111,14 @@ class AuthFailed(Exception):
     pass
 
 
+class LinkRevoked(AuthFailed):
+    pass
+
+
+def _says_revoked(text: str) -> bool:
+    return "revoked" in text.lower()
+
+
 class Forwarder:
     def __init__(
         self,
@@ -117,6 +134,7 @@ class Forwarder:
         backoff: Backoff | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         window: SendWindow | None = None,
+        confirmation: DeskConfirmation | None = None,
     ) -> None:
         self.gateway = gateway
         self.url = url
@@ -125,6 +143,8 @@ class Forwarder:
         self.clock: Clock = clock or SystemClock()
         self.policy = policy or RiskPolicy()
         self.gate = CommandGate(journal, RiskGuard(self.policy), self.clock)
+        self.confirmation = confirmation or DeskConfirmation()
+        self._command_listeners: list[CommandListener] = []
         self._connect = connect
         self.backoff = backoff or Backoff()
         self._sleep = sleep
@@ -180,6 +200,38 @@ class Forwarder:
         self._token = token
         if self._task is not None and self._task.done() and not self._stopping:
             self._task = asyncio.get_running_loop().create_task(self._run(), name="forwarder")
+
+    def clear_outbox(self) -> int:
+        """Discard what the platform has not stored; refused while the link is up (it is
+        being delivered right now). Returns how many items were discarded."""
+        if self.status.state == "connected":
+            raise RuntimeError("the link is up: waiting events are being delivered")
+        self._tick()
+        return self.outbox.clear()
+
+    def set_policy(self, policy: RiskPolicy) -> None:
+        """New limits apply to the next platform command; the link stays up."""
+        self.policy = policy
+        self.gate.guard.policy = policy
+        self.status.remote_trading = policy.describe()
+        log.info("platform link: risk guard now %s", policy.describe())
+
+    def add_command_listener(self, listener: CommandListener) -> None:
+        """Told of every platform command answered, executed or refused (the tray says it)."""
+        self._command_listeners.append(listener)
+
+    def _tell_command(self, agent_id: str, command: Command | None, reply_json: str) -> None:
+        if command is None or not self._command_listeners:
+            return
+        try:
+            reply = REPLY.validate_json(reply_json)
+        except Exception:
+            return  # an `error` message: not an answered command
+        for listener in list(self._command_listeners):
+            try:
+                listener(agent_id, command, reply)
+            except Exception:
+                log.exception("command listener failed")
 
     async def wait_connected(self) -> None:
         await self._connected.wait()
@@ -272,6 +324,9 @@ class Forwarder:
             while not self._stopping:
                 try:
                     await self._attempt()
+                except LinkRevoked:
+                    self._revoked()
+                    return
                 except AuthFailed as exc:
                     self._auth_failed(str(exc))
                     return
@@ -303,6 +358,11 @@ class Forwarder:
         delay = (info.expires_at - WARN_BEFORE - now).total_seconds()
         if delay <= 0:
             self._warn_expiry()
+        elif delay > MAX_TIMER:
+            # Gateway tokens live for weeks; Qt's timers (the desktop runs on qasync) take
+            # at most ~24 days in milliseconds. Look again later instead.
+            self._expiry_timer = asyncio.get_running_loop().call_later(
+                MAX_TIMER, lambda: self._schedule_expiry_warning(info, self.clock.now()))
         else:
             self._expiry_timer = asyncio.get_running_loop().call_later(delay,
                                                                        self._warn_expiry)
@@ -327,6 +387,8 @@ class Forwarder:
             code = exc.response.status_code
             if code in (401, 403):
                 body = exc.response.body.decode("utf-8", "replace").strip()[:200]
+                if code == 401 and _says_revoked(f"{exc.response.reason_phrase} {body}"):
+                    raise LinkRevoked(body) from None
                 raise AuthFailed(f"the platform refused the token (HTTP {code}"
                                  f"{': ' + body if body else ''})") from None
             self.status.detail = f"backend answered HTTP {code}"
@@ -342,6 +404,8 @@ class Forwarder:
             await self._session(ws)
         except ConnectionClosed as exc:
             rcvd = exc.rcvd
+            if rcvd is not None and rcvd.code == REVOKED_CLOSE_CODE:
+                raise LinkRevoked(rcvd.reason) from None
             if rcvd is not None and rcvd.code in AUTH_CLOSE_CODES:
                 raise AuthFailed(f"the platform closed the link: {rcvd.reason or rcvd.code}"
                                  ) from None
@@ -365,6 +429,14 @@ class Forwarder:
         log.info("platform link: %s; retrying in %.1f s", self.status.detail or "down", delay)
         await self._sleep(delay)
         self.status.retry_at = None
+
+    def _revoked(self) -> None:
+        self.status.detail = REVOKED_WORDS
+        self.status.retry_at = None
+        self._set_state("revoked")
+        log.error("platform link stopped: %s. Undelivered events (%d) stay in the outbox "
+                  "until this gateway is linked again or the outbox is cleared.",
+                  REVOKED_WORDS, self.outbox.depth + len(self._items))
 
     def _auth_failed(self, detail: str) -> None:
         self.status.detail = detail
@@ -412,6 +484,8 @@ class Forwarder:
                 raise exc
         closed_with: int | None = getattr(ws, "close_code", None)
         reason = getattr(ws, "close_reason", "") or ""
+        if closed_with == REVOKED_CLOSE_CODE:
+            raise LinkRevoked(reason)
         if closed_with in AUTH_CLOSE_CODES:
             raise AuthFailed(f"the platform closed the link: {reason or closed_with}")
         self.status.detail = f"link closed by the platform ({closed_with} {reason})".strip()
@@ -469,6 +543,8 @@ class Forwarder:
             log.info("platform command %s for %s answered by the gateway (%s)",
                      verdict.key[1], agent_id, verdict.kind)
             self._enqueue(agent_id, verdict.kind, verdict.reply_json)
+            if verdict.fresh:  # a repeat of an earlier answer was told the first time
+                self._tell_command(agent_id, verdict.command, verdict.reply_json)
             return
         if verdict.action == "join":
             running = self._running.get(verdict.key)
@@ -483,7 +559,11 @@ class Forwarder:
         fut: asyncio.Future[tuple[str, str]] = asyncio.get_running_loop().create_future()
         self._running[verdict.key] = fut
         try:
-            reply = await self.gateway.execute(agent_id, verdict.command, origin="platform")
+            refused = await self._ask_desk(agent_id, verdict.command)
+            if refused is not None:
+                reply = refused
+            else:
+                reply = await self.gateway.execute(agent_id, verdict.command, origin="platform")
         except BaseException:
             self.gate.abandoned(verdict)
             fut.cancel()
@@ -496,4 +576,33 @@ class Forwarder:
         self.gate.finished(verdict, reply_json)
         fut.set_result((reply.type, reply_json))
         self._enqueue(agent_id, reply.type, reply_json)
+        self._tell_command(agent_id, verdict.command, reply_json)
+
+    async def _ask_desk(self, agent_id: str, command: Command) -> Reply | None:
+        """None when the command may run; a failed reply when the desk said no or said
+        nothing before the command expired."""
+        desk = self.confirmation
+        if not desk.required(command) or command.expires_at is None:
+            return None
+        answered: asyncio.Future[TradeToConfirm] = asyncio.get_running_loop().create_future()
+
+        def decided(item: TradeToConfirm) -> None:
+            if not answered.done():
+                answered.set_result(item)
+
+        item = desk.ask(agent_id, command, command.expires_at, on_decided=decided)
+        remaining = (command.expires_at - self.clock.now()).total_seconds()
+        try:
+            await asyncio.wait_for(asyncio.shield(answered), max(0.0, remaining))
+        except TimeoutError:
+            desk.time_out(item.key)
+        except BaseException:
+            desk.withdraw(item.key)
+            raise
+        refusal = item.refusal()
+        if refusal is None:
+            return None
+        code, message = refusal
+        return failure_reply(command, code, message, agent_id=agent_id,
+                             timestamp=self.clock.now())
 

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 LinkState = Literal["starting", "connecting", "connected", "reconnecting", "auth_failed",
-                    "stopped"]
+                    "revoked", "stopped"]
 
 
 def safe_url(url: str) -> str:

@@ -220,6 +220,19 @@ class Outbox:
             conn.execute("ROLLBACK")
             raise
 
+    def clear(self) -> int:
+        """The trader gives up on what was not delivered (a revoked link they will not
+        link again): everything stored counts as delivered and is deleted. Sequence
+        numbers go on from where they were. Returns how many items were discarded."""
+        discarded = self.depth
+        self.acked_seq = self.last_seq
+        self.depth = 0
+        self.prune()
+        if discarded:
+            log.warning("outbox cleared by the trader: %d undelivered items discarded",
+                        discarded)
+        return discarded
+
     @property
     def full(self) -> bool:
         return self.depth >= self.max_items

@@ -62,6 +62,8 @@ ErrorCode = Literal[
     "remote_trading_disabled",
     "max_lots_exceeded",
     "symbol_not_allowed",
+    "rejected_at_desk",
+    "not_confirmed_in_time",
     "not_found",
     "internal_error",
     "gateway_shutting_down",

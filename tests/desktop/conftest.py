@@ -31,6 +31,9 @@ from desktop.settings_store import SettingsStore  # noqa: E402
 
 def _qasync_loop() -> asyncio.AbstractEventLoop:
     app = QApplication.instance() or QApplication([])
+    # As in the app (desktop/app.py): closing the last dialog must not quit, the tray stays.
+    assert isinstance(app, QApplication)
+    app.setQuitOnLastWindowClosed(False)
     return qasync.QEventLoop(app)
 
 

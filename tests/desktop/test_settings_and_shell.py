@@ -231,3 +231,22 @@ def test_quit_flag_stops_the_running_app_cleanly(tmp_path: Path) -> None:
         if app.poll() is None:
             app.kill()
             app.wait()
+
+
+def test_without_the_desktop_extra_it_says_what_to_install(tmp_path: Path) -> None:
+    """`mt4-companion` from a plain `pip install mt4-companion` (no qasync): one readable
+    paragraph naming the extra, exit 1, no traceback."""
+    import subprocess
+    import sys
+
+    # `None` in sys.modules is Python's own "this module cannot be imported" marker: the
+    # same ImportError a missing package gives, in a real separate interpreter.
+    code = ("import sys; sys.modules['qasync'] = None; from desktop.app import main; "
+            "sys.exit(main([]))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, cwd=tmp_path)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "no module named 'qasync'" in done.stderr
+    assert 'pip install "mt4-companion[desktop]"' in done.stderr
+    assert "mt4-gateway serve" in done.stderr
