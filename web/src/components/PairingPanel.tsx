@@ -98,7 +98,8 @@ export function PairingPanel({ token }: { token: string }) {
           Refresh
         </button>
       </header>
-      {code !== null && <CodeBox code={code} onExpired={expired} />}
+      {/* keyed: a new code remounts the box, so its clock is read now, not up to 1 s ago */}
+      {code !== null && <CodeBox key={code.code} code={code} onExpired={expired} />}
       {codeError !== null && (
         <p className="form-error" role="alert" data-testid="pairing-error">
           {codeError}
