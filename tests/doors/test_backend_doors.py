@@ -56,10 +56,12 @@ async def test_gateway_door_against_hostile_link_frames(tmp_path: Path) -> None:
     backend = Backend(tmp_path)
     await backend.start_ready()
     token = issue_token("42")
+    # The gateway door takes only gateway tokens the backend has recorded.
+    gateway_token = issue_token("42", gateway_db=backend.db)
     web = WebClient(backend.http_url, token)
     try:
         await web.connect()
-        ws, start = await link(backend, token)
+        ws, start = await link(backend, gateway_token)
         assert start == 0
         await ws.send(json.dumps({"type": "batch", "events": [
             {"type": "event", "seq": 1, "agent_id": "door-1",
@@ -93,13 +95,13 @@ async def test_gateway_door_against_hostile_link_frames(tmp_path: Path) -> None:
                         "event": event(4, 4)["event"], "k" * 1000: 1}),
         ]
         for frame in hostile:
-            ws, have = await link(backend, token, 3)
+            ws, have = await link(backend, gateway_token, 3)
             assert have == 3, frame[:80]
             await ws.send(frame)
             assert await closed_with(ws) == 4400, frame[:80]
 
         # Events with invalid bodies are acked and dropped (never shown), in order.
-        ws, have = await link(backend, token, 3)
+        ws, have = await link(backend, gateway_token, 3)
         bad_body = {"type": "event", "seq": 4, "agent_id": "door-1",
                     "event": {"type": "heartbeat", "timestamp": "yesterday"}}
         await ws.send(json.dumps(bad_body))
@@ -110,7 +112,7 @@ async def test_gateway_door_against_hostile_link_frames(tmp_path: Path) -> None:
         assert await acked(ws) == 10_004
         await ws.close()
         assert not any(e.get("timestamp") == "yesterday" for e in web.events)
-        ws, have = await link(backend, token, 10_004)
+        ws, have = await link(backend, gateway_token, 10_004)
         assert have == 10_004
         await ws.close()
         assert backend.popen is not None and backend.popen.poll() is None
