@@ -25,6 +25,9 @@ class AgentView:
     positions: dict[int, dict[str, Any]] = field(default_factory=dict)
     pending_orders: dict[int, dict[str, Any]] = field(default_factory=dict)
     last_heartbeat: str | None = None
+    symbols: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """The latest `symbol_info` per symbol: a page opened later still checks its orders
+    against the broker's rules (lot step, stops level)."""
 
     def apply(self, event: dict[str, Any]) -> bool:
         """Fold one event in; returns False for events that change no stored state."""
@@ -70,6 +73,11 @@ class AgentView:
                     pos.update({k: v for k, v in tick.items() if k != "ticket"})
         elif kind == "account_update":
             self.account = data
+        elif kind == "symbol_info":
+            symbol = data.get("symbol")
+            if not isinstance(symbol, str) or self.symbols.get(symbol) == data:
+                return False
+            self.symbols[symbol] = data
         elif kind == "hello":
             self.info = {**(self.info or {}), **data}
             self.status = "connected"
@@ -101,6 +109,10 @@ class AgentView:
             },
         }
 
+    def symbol_events(self) -> list[dict[str, Any]]:
+        return [{"type": "symbol_info", "timestamp": _now_iso(), "agent_id": self.agent_id,
+                 "data": data} for data in self.symbols.values()]
+
     def status_event(self, reason: str = "current state") -> dict[str, Any]:
         body: dict[str, Any] = {
             "type": "agent_status",
@@ -125,6 +137,7 @@ class AgentView:
             "positions": list(self.positions.values()),
             "pending_orders": list(self.pending_orders.values()),
             "last_heartbeat": self.last_heartbeat,
+            "symbols": list(self.symbols.values()),
         }, separators=(",", ":"))
 
     @classmethod
@@ -138,6 +151,8 @@ class AgentView:
             positions={p["ticket"]: p for p in d.get("positions", [])},
             pending_orders={o["ticket"]: o for o in d.get("pending_orders", [])},
             last_heartbeat=d.get("last_heartbeat"),
+            symbols={s["symbol"]: s for s in d.get("symbols", []) if isinstance(s, dict)
+                     and isinstance(s.get("symbol"), str)},
         )
 
 

@@ -214,9 +214,12 @@ class GatewayLink:
                 except StoreUnavailable:
                     log.warning("gateway %s: could not mark its agents disconnected (database "
                                 "unreachable)", self.gateway_id)
+            # Every agent, not only those still connected: a gateway that stops cleanly
+            # reports its terminals disconnected first, and pages must still learn that
+            # the gateway itself is gone.
             await backend.emit_events(self.user_id, [
                 view.status_event("the gateway is not connected to the platform")
-                for view in gone])
+                for view in self.agents.values()])
 
 
 async def serve_gateway(backend: Backend, scope: Scope, receive: Receive, send: Send) -> None:

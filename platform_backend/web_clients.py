@@ -112,6 +112,8 @@ def register(sio: socketio.AsyncServer, backend: Backend) -> Callable[[], Awaita
             snap = view.snapshot_event()
             if snap is not None:
                 await sio.emit("mt4_event", snap, to=sid, namespace=NAMESPACE)
+            for info in view.symbol_events():
+                await sio.emit("mt4_event", info, to=sid, namespace=NAMESPACE)
 
     sio.on("connect", connect, namespace=NAMESPACE)
     sio.on("disconnect", disconnect, namespace=NAMESPACE)

@@ -101,6 +101,25 @@ async def test_web_client_sees_its_terminals_and_trades_on_them(tmp_path: Path,
         await wait_until(lambda: owner.agents["demo-1"].positions.keys() ==
                          {p["ticket"] for p in truth["positions"]}, 10, "web converged")
         assert web_view(owner, "demo-1")["positions"] == truth_view(truth)["positions"]
+
+        # a page opened now still gets each terminal's symbol rules on connect
+        late = WebClient(backend.http_url, issue_token("42"))
+        try:
+            await late.connect()
+            await wait_until(lambda: {(e.get("agent_id"), e["data"]["symbol"])
+                                      for e in late.events if e.get("type") == "symbol_info"}
+                             >= {("demo-1", "EURUSD"), ("demo-2", "EURUSD")}, 20,
+                             "symbol_info replayed to a late web client")
+        finally:
+            await late.close()
+
+        # the gateway stops cleanly: every terminal is reported with the gateway gone
+        gateway.terminate()
+        await wait_until(lambda: {e.get("agent_id") for e in owner.events
+                                  if e.get("type") == "agent_status"
+                                  and str(e.get("reason", "")).startswith(
+                                      "the gateway is not connected")}
+                         >= {"demo-1", "demo-2"}, 20, "gateway-gone notices")
     finally:
         await owner.close()
         await other.close()
