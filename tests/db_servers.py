@@ -167,6 +167,15 @@ class RedisServer:
             self.proc.wait(10)
 
 
+def redis_session(workdir: Path) -> Iterator[str]:
+    """A real redis-server for one test; yields its URL."""
+    server = RedisServer(workdir)
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
 def pg_session() -> Iterator[PgServer]:
     server = PgServer()
     try:

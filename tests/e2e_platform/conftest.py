@@ -5,7 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.db_servers import PgServer, pg_session
+from tests.db_servers import PgServer, pg_session, redis_session
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    yield from redis_session(tmp_path)
 
 
 @pytest.fixture(scope="session")

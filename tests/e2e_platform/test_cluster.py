@@ -6,36 +6,15 @@ the test, elsewhere it is skipped with the reason."""
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 
-from .harness import Backend, GatewayProc, Proc, WebClient, free_port, issue_token, wait_until
+from .harness import Backend, GatewayProc, WebClient, issue_token, wait_until
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(120)]
 
 
-@pytest_asyncio.fixture
-async def redis_url(tmp_path: Path) -> AsyncIterator[str]:
-    path = shutil.which("redis-server")
-    if path is None:
-        message = "redis-server is not installed (apt-get install -y redis-server)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    port = free_port()
-    redis = Proc("redis", [path, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                           "--appendonly", "no", "--dir", str(tmp_path)], tmp_path / "redis.log")
-    redis.start()
-    try:
-        await redis.wait_output(r"Ready to accept connections")
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        redis.terminate()
 
 
 async def test_two_nodes_share_users_through_redis(tmp_path: Path, redis_url: str,

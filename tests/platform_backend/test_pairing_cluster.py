@@ -6,24 +6,15 @@ the test, elsewhere it is skipped with the reason."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import shutil
-import subprocess
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
 import pytest
-import pytest_asyncio
-from redis.asyncio import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
 
 from platform_backend.pairing import PairingLimits
 from platform_backend.pairing_rate import Limit
 
 from .test_pairing import (
-    _free_port,
     _serve,
     drain_until_closed,
     gateways,
@@ -37,33 +28,6 @@ from .test_pairing import (
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(90)]
 
 
-@pytest_asyncio.fixture
-async def redis_url(tmp_path: Path) -> AsyncIterator[str]:
-    path = shutil.which("redis-server")
-    if path is None:
-        message = "redis-server is not installed (apt-get install -y redis-server)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    port = _free_port()
-    proc = subprocess.Popen([path, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--dir", str(tmp_path)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    try:
-        client = Redis.from_url(url)
-        async with asyncio.timeout(20):
-            while True:
-                try:
-                    if await client.ping():
-                        break
-                except (OSError, RedisConnectionError):
-                    await asyncio.sleep(0.05)
-        await client.aclose()
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(15)
 
 
 async def test_revoke_on_one_node_closes_the_link_on_another(store_url: str,
