@@ -56,7 +56,10 @@ class SqliteStore(Store):
     def _open(self) -> None:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        c = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        # The busy timeout must hold from the first statement: switching to WAL takes a
+        # lock, and nodes opening one file together would otherwise fail at once.
+        c = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                            timeout=10.0)
         c.execute("PRAGMA journal_mode=WAL")
         c.execute("PRAGMA synchronous=NORMAL")
         c.execute("PRAGMA busy_timeout=10000")
